@@ -1,0 +1,495 @@
+"""The hot path: dispatch plans, the pipe chain, listener fan-out, hook queues.
+
+A :class:`Plan` is everything one emit of one event type on one bus or scope
+needs, resolved at subscribe time: the pipes, listeners and hook queues in
+run order, each with its call mode and effective time limit. ``Plan.run`` is
+then flat loops over tuples. This module knows nothing of plugins,
+configuration or entry points.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, Final, Protocol, final
+
+import trio
+from trio.lowlevel import cancel_shielded_checkpoint, checkpoint_if_cancelled
+
+from ._errors import HandlerTimeout, ListenerError, PipeError, Rejected, type_name
+from ._subscription import CALL_ASYNC, CALL_SYNC, Subscription
+
+if TYPE_CHECKING:
+    from ._instruments import Instruments
+
+__all__ = ["Entry", "Plan", "collapse_cancelled", "hook_worker", "logger_for", "note_handler"]
+
+logger = logging.getLogger("eventbus")
+
+#: (subscription, call mode, effective limit in seconds or None)
+Entry = tuple[Subscription[Any], int, float | None]
+
+_RUNNING: Final = "_eventbus_running"
+_COUNTED: Final = "_eventbus_counted"
+
+#: Without instruments, one emit in SAMPLE_EVERY (per plan) reads the clock
+#: around each pipe; ``seconds`` in the stats is scaled from those samples.
+#: A clock read costs about as much as an empty pipe call.
+SAMPLE_EVERY: Final = 16
+_SAMPLE_MASK: Final = SAMPLE_EVERY - 1
+
+
+def logger_for(owner: str | None) -> logging.Logger:
+    """``eventbus`` for the application's handlers, a child logger per plugin."""
+    if owner is None:
+        return logger
+    return logging.getLogger(f"eventbus.plugin.{owner}")
+
+
+def handler_name(sub: Subscription[Any]) -> str:
+    handler = sub.handler
+    return getattr(handler, "__qualname__", None) or repr(handler)
+
+
+def note_handler(exc: BaseException, sub: Subscription[Any], event_type: type) -> None:
+    """Add a PEP 678 note naming the handler that raised ``exc``."""
+    owner = f" of plugin {sub.owner!r}" if sub.owner else ""
+    scope = f" in scope {sub.bus.name!r}" if sub.bus.name is not None else ""
+    exc.add_note(
+        f"raised by {sub.kind} {handler_name(sub)!r}{owner}{scope} "
+        f"handling a {type_name(event_type)} event"
+    )
+
+
+def _mark_running(exc: BaseException, sub: Subscription[Any]) -> None:
+    # Remember which handler a cancellation interrupted, for EmitTimeout.
+    if isinstance(exc, trio.Cancelled) and _RUNNING not in exc.__dict__:
+        exc.__dict__[_RUNNING] = sub
+
+
+def running_handler(exc: BaseException) -> Subscription[Any] | None:
+    return exc.__dict__.get(_RUNNING)
+
+
+def collapse_cancelled(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """A nursery's group of only ``Cancelled`` becomes one bare ``Cancelled``.
+
+    Callers of ``emit`` see the cancellation they caused, not a group of it.
+    """
+    cancelled, rest = group.split(trio.Cancelled)
+    if rest is None and cancelled is not None:
+        exc: BaseException = cancelled
+        while isinstance(exc, BaseExceptionGroup):
+            exc = exc.exceptions[0]
+        return exc
+    return group
+
+
+async def call_guarded(sub: Subscription[Any], limit: float | None, event: object) -> Any:
+    """Call a handler that has a time limit or runs in a thread."""
+    handler: Callable[..., Any] = sub.handler  # type: ignore[assignment]
+    if limit is None:
+        return await trio.to_thread.run_sync(handler, event, abandon_on_cancel=True)
+    with trio.move_on_after(limit):
+        if sub.thread:
+            return await trio.to_thread.run_sync(handler, event, abandon_on_cancel=True)
+        return await handler(event)
+    raise HandlerTimeout(handler_name(sub), sub.owner, type(event), limit)
+
+
+def _bad_return(
+    sub: Subscription[Any],
+    event: object,
+    result: object,
+    event_type: type,
+    instr: Instruments | None,
+) -> PipeError:
+    sub.failures += 1
+    error = PipeError(handler_name(sub), sub.owner, event_type, result)
+    error.__dict__[_COUNTED] = True
+    if instr is not None:
+        instr.handler_failed(sub, event, error)
+    return error
+
+
+def _count_failure(sub: Subscription[Any], exc: BaseException, event_type: type) -> None:
+    if isinstance(exc, HandlerTimeout):
+        sub.timeouts += 1
+    elif isinstance(exc, Exception):
+        sub.failures += 1
+        note_handler(exc, sub, event_type)
+
+
+@final
+class Plan:
+    """What an emit of one event type on one bus or scope runs, in order."""
+
+    __slots__ = (
+        "async_pipes",
+        "checkpoint",
+        "empty",
+        "entered",
+        "event_type",
+        "listeners",
+        "pipes",
+        "queues",
+        "run",
+        "spawn",
+        "stopped",
+        "yield_at_end",
+    )
+
+    def __init__(
+        self,
+        event_type: type,
+        pipes: tuple[Entry, ...],
+        listeners: tuple[Entry, ...],
+        queues: tuple[Subscription[Any], ...],
+        checkpoint: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.event_type = event_type
+        self.pipes = pipes
+        self.listeners = listeners
+        self.queues = queues
+        self.empty = not (pipes or listeners or queues)
+        # Pipe calls are counted per plan: emits that entered the chain, and
+        # per pipe how many chains ended there (raised, rejected, cancelled).
+        self.entered = 0
+        self.stopped = [0] * len(pipes)
+        # The common chain, every pipe a plain `async def` without a limit,
+        # gets a loop with no branch per pipe.
+        self.async_pipes: tuple[tuple[Subscription[Any], Any], ...] | None = (
+            tuple((sub, sub.handler) for sub, _, _ in pipes)
+            if all(mode == CALL_ASYNC for _, mode, _ in pipes)
+            else None
+        )
+        # An emit is one cancellation point, at the start (a cancelled caller
+        # runs no handler), and, in the default mode, one schedule point, at
+        # the end (after the hooks were queued, so their workers run at once),
+        # as trio's own channel operations are. Async listeners run in a
+        # nursery, whose exit is a schedule point already.
+        self.spawn = any(mode != CALL_SYNC for _, mode, _ in listeners)
+        self.checkpoint = checkpoint
+        self.yield_at_end = checkpoint is trio.lowlevel.checkpoint and not self.spawn
+        self.run = self.run_empty if self.empty else self.run_full
+
+    async def run_empty(self, event: Any, instr: Instruments | None) -> Any:
+        """``run`` for an event type nobody subscribed to: the checkpoint alone."""
+        await self.checkpoint()
+        return event
+
+    async def run_full(self, event: Any, instr: Instruments | None) -> Any:
+        """Pipes, then hook queues, then listeners; return the piped event."""
+        await checkpoint_if_cancelled()
+        if self.pipes:
+            self.entered += 1
+            if instr is None and self.entered & _SAMPLE_MASK != 1:
+                # The flat loops: no clock, no instrument, no per-call stores
+                # (calls are derived from `entered` and `stopped`); one emit
+                # in SAMPLE_EVERY takes the timed loop below for the stats.
+                event_type = self.event_type
+                sub = None
+                try:
+                    if self.async_pipes is not None:
+                        for sub, handler in self.async_pipes:
+                            result = await handler(event)
+                            if result.__class__ is not event_type and not isinstance(
+                                result, event_type
+                            ):
+                                raise _bad_return(sub, event, result, event_type, instr)
+                            event = result
+                    else:
+                        for sub, mode, limit in self.pipes:
+                            if mode == CALL_ASYNC:
+                                result = await sub.handler(event)  # type: ignore[misc]
+                            elif mode == CALL_SYNC:
+                                result = sub.handler(event)  # type: ignore[misc]
+                            else:
+                                result = await call_guarded(sub, limit, event)
+                            if result.__class__ is not event_type and not isinstance(
+                                result, event_type
+                            ):
+                                raise _bad_return(sub, event, result, event_type, instr)
+                            event = result
+                except BaseException as exc:
+                    self._pipe_failed(exc, sub, event, instr)
+                    raise
+            else:
+                event = await self._run_pipes_timed(event, instr)
+        if self.queues:
+            await self._queue(event, instr)
+        if self.listeners:
+            await self._run_listeners(event, instr)
+        if self.yield_at_end:
+            await cancel_shielded_checkpoint()
+        return event
+
+    async def _run_pipes_timed(self, event: Any, instr: Instruments | None) -> Any:  # noqa: ASYNC910 - called from Plan.run, which checkpoints first
+        """The pipe chain with a clock read per handler, and instruments."""
+        event_type = self.event_type
+        sub: Subscription[Any] | None = None
+        try:
+            t0 = perf_counter()
+            for sub, mode, limit in self.pipes:
+                if instr is not None:
+                    instr.handler_started(sub, event)
+                if mode == CALL_ASYNC:
+                    result = await sub.handler(event)  # type: ignore[misc]
+                elif mode == CALL_SYNC:
+                    result = sub.handler(event)  # type: ignore[misc]
+                else:
+                    result = await call_guarded(sub, limit, event)
+                t1 = perf_counter()
+                sub.timed_calls += 1
+                sub.timed_seconds += t1 - t0
+                if result.__class__ is not event_type and not isinstance(result, event_type):
+                    raise _bad_return(sub, event, result, event_type, instr)
+                if instr is not None:
+                    instr.handler_finished(sub, event, t1 - t0)
+                t0 = t1
+                event = result
+        except BaseException as exc:
+            self._pipe_failed(exc, sub, event, instr)
+            raise
+        return event  # noqa: ASYNC910 - Plan.run checkpointed
+
+    def _pipe_failed(
+        self,
+        exc: BaseException,
+        sub: Subscription[Any] | None,
+        event: object,
+        instr: Instruments | None,
+    ) -> None:
+        """Account for a pipe that raised; the caller re-raises ``exc``."""
+        if sub is None:
+            return
+        for index, (other, _, _) in enumerate(self.pipes):
+            if other is sub:
+                self.stopped[index] += 1  # called, and the chain ended there
+                break
+        if exc.__dict__.pop(_COUNTED, False):
+            return
+        if isinstance(exc, trio.Cancelled):
+            _mark_running(exc, sub)
+            return
+        if isinstance(exc, Rejected):
+            sub.rejected += 1
+            if exc.handler is None:
+                exc.handler = handler_name(sub)
+                exc.owner = sub.owner
+        else:
+            _count_failure(sub, exc, self.event_type)
+        if instr is not None:
+            instr.handler_failed(sub, event, exc)
+
+    def flush(self) -> None:
+        """Fold the pipe call counts gathered by this plan into the
+        subscriptions' ``calls`` (before the plan is dropped or stats read)."""
+        reached = self.entered
+        if not reached:
+            return
+        stopped = self.stopped
+        for index, (sub, _, _) in enumerate(self.pipes):
+            sub.calls += reached
+            reached -= stopped[index]
+            stopped[index] = 0
+        self.entered = 0
+
+    async def _queue(self, event: Any, instr: Instruments | None) -> None:  # noqa: ASYNC910 - called from Plan.run, which checkpoints first
+        for sub in self.queues:
+            send = sub._send
+            assert send is not None
+            try:
+                send.send_nowait(event)
+            except trio.WouldBlock:
+                if sub.overflow == "drop":
+                    _drop(sub, event, instr)
+                    continue
+                sub.pending += 1
+                try:
+                    await send.send(event)
+                except (trio.ClosedResourceError, trio.BrokenResourceError):
+                    # The subscription went away while we waited for room:
+                    # it simply does not get this event.
+                    sub.pending -= 1
+                except BaseException:
+                    sub.pending -= 1  # cancelled while waiting: never queued
+                    raise
+                continue
+            except (trio.ClosedResourceError, trio.BrokenResourceError):
+                continue
+            sub.pending += 1
+            if sub._dropping:
+                sub._dropping = False
+
+    async def _run_listeners(self, event: Any, instr: Instruments | None) -> None:  # noqa: ASYNC910 - called from Plan.run, which checkpoints first
+        failures: list[Exception] = []
+        event_type = self.event_type
+        if self.spawn:
+            try:
+                async with trio.open_nursery() as nursery:
+                    for sub, mode, limit in self.listeners:
+                        if mode == CALL_SYNC:
+                            _call_sync_listener(sub, event, event_type, failures, instr)
+                        else:
+                            nursery.start_soon(
+                                _run_listener, sub, mode, limit, event, failures, instr
+                            )
+            except BaseExceptionGroup as group:
+                raise collapse_cancelled(group) from None
+        else:
+            for sub, _, _ in self.listeners:
+                _call_sync_listener(sub, event, event_type, failures, instr)
+        if failures:
+            count = len(failures)
+            raise ListenerError(
+                f"{count} listener{'s' if count > 1 else ''} failed handling a "
+                f"{type_name(event_type)} event",
+                failures,
+            )
+
+
+def _drop(sub: Subscription[Any], event: object, instr: Instruments | None) -> None:
+    sub.drops += 1
+    if not sub._dropping:
+        sub._dropping = True
+        logger_for(sub.owner).warning(
+            "hook %r dropped a %s event: its queue is full (capacity %d, overflow='drop'); "
+            "further drops are counted in bus.stats() until it has room again",
+            handler_name(sub),
+            type_name(type(event)),
+            sub.capacity,
+        )
+    if instr is not None:
+        instr.hook_dropped(sub, event)
+
+
+def _call_sync_listener(
+    sub: Subscription[Any],
+    event: object,
+    event_type: type,
+    failures: list[Exception],
+    instr: Instruments | None,
+) -> None:
+    if instr is not None:
+        instr.handler_started(sub, event)
+    t0 = perf_counter()
+    try:
+        sub.handler(event)  # type: ignore[misc]
+    except Exception as exc:
+        sub.calls += 1
+        sub.timed_calls += 1
+        sub.timed_seconds += perf_counter() - t0
+        _count_failure(sub, exc, event_type)
+        failures.append(exc)
+        if instr is not None:
+            instr.handler_failed(sub, event, exc)
+        return
+    elapsed = perf_counter() - t0
+    sub.calls += 1
+    sub.timed_calls += 1
+    sub.timed_seconds += elapsed
+    if instr is not None:
+        instr.handler_finished(sub, event, elapsed)
+
+
+async def _run_listener(  # noqa: ASYNC910 - a task of the listener nursery, which is the schedule point
+    sub: Subscription[Any],
+    mode: int,
+    limit: float | None,
+    event: object,
+    failures: list[Exception],
+    instr: Instruments | None,
+) -> None:
+    if instr is not None:
+        instr.handler_started(sub, event)
+    t0 = perf_counter()
+    try:
+        if mode == CALL_ASYNC:
+            await sub.handler(event)  # type: ignore[misc]
+        else:
+            await call_guarded(sub, limit, event)
+    except Exception as exc:
+        sub.calls += 1
+        sub.timed_calls += 1
+        sub.timed_seconds += perf_counter() - t0
+        _count_failure(sub, exc, type(event))
+        failures.append(exc)
+        if instr is not None:
+            instr.handler_failed(sub, event, exc)
+        return  # noqa: ASYNC910 - a nursery task
+    except BaseException as exc:
+        _mark_running(exc, sub)
+        raise
+    elapsed = perf_counter() - t0
+    sub.calls += 1
+    sub.timed_calls += 1
+    sub.timed_seconds += elapsed
+    if instr is not None:
+        instr.handler_finished(sub, event, elapsed)
+
+
+class _HasInstruments(Protocol):
+    instruments: Instruments | None
+
+
+async def hook_worker(
+    sub: Subscription[Any],
+    receive: trio.MemoryReceiveChannel[Any],
+    tree: _HasInstruments,
+) -> None:
+    """Deliver a hook's queued events, one at a time, until its queue closes.
+
+    Runs in the owning bus's nursery, under a cancel scope of its own that
+    the bus cancels when it gives up draining. Failures are reported (log,
+    stats, instruments) and the worker goes on. Without instruments the
+    clock is read on one call in SAMPLE_EVERY, as on the pipe chain.
+    """
+    handler: Callable[..., Any] = sub.handler  # type: ignore[assignment]
+    limit = sub._limit
+    guarded = sub.thread or (limit is not None and sub._call == CALL_ASYNC)
+    is_async = sub._call == CALL_ASYNC
+    log = logger_for(sub.owner)
+    scope = trio.CancelScope()
+    sub._worker_scopes.append(scope)
+    with scope:
+        async with receive:
+            async for event in receive:
+                instr = tree.instruments
+                timed = instr is not None or sub.calls & _SAMPLE_MASK == 0
+                if instr is not None:
+                    instr.handler_started(sub, event)
+                if timed:
+                    t0 = perf_counter()
+                try:
+                    if guarded:
+                        await call_guarded(sub, limit, event)
+                    elif is_async:
+                        await handler(event)
+                    else:
+                        handler(event)
+                except Exception as exc:
+                    _count_failure(sub, exc, type(event))
+                    log.error(
+                        "hook %r failed handling a %s event; it keeps running for later events",
+                        handler_name(sub),
+                        type_name(type(event)),
+                        exc_info=exc,
+                    )
+                    if instr is not None:
+                        instr.handler_failed(sub, event, exc)
+                else:
+                    if timed:
+                        elapsed = perf_counter() - t0
+                        sub.timed_calls += 1
+                        sub.timed_seconds += elapsed
+                        if instr is not None:
+                            instr.handler_finished(sub, event, elapsed)
+                # Delivered (or failed): one more call ended, one fewer
+                # pending; 0 once the bus gave up and counted the rest as lost.
+                sub.calls += 1
+                if sub.pending > 0:
+                    sub.pending -= 1
+                    if sub.pending == 0 and sub._idle is not None:
+                        sub._idle.set()

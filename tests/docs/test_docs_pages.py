@@ -5,6 +5,7 @@
 - The configuration reference lists every key of ``BusConfig`` with its real
   default, and the example ``eventbus.toml`` mentions every bus-level key.
 - ``eventbus.toml`` fragments shown on a page load as a configuration.
+- README.md shows the home page's example, as the file the tests run.
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ _INCLUDE = re.compile(r'^--8<-- "[^"]+"$')
 
 
 def _blocks(page: Path, lang: str) -> list[tuple[int, str]]:
-    text = page.read_text(encoding="utf-8")
+    return _blocks_of(page.read_text(encoding="utf-8"), lang)
+
+
+def _blocks_of(text: str, lang: str) -> list[tuple[int, str]]:
+    """(line, body) of each fenced block of ``lang`` in ``text``."""
     return [
         (text.count("\n", 0, m.start()) + 1, m.group("body"))
         for m in _FENCE.finditer(text)
@@ -141,3 +146,19 @@ def test_eventbus_toml_fragments_on_pages_load(page: Path, tmp_path: Path) -> No
             load_config(path)
         except Exception as exc:  # pragma: no cover - the message is the point
             pytest.fail(f"{page.name}, the eventbus.toml block at line {line}: {exc}")
+
+
+# --- the README -------------------------------------------------------------------------
+
+
+def test_the_readme_shows_the_home_page_example() -> None:
+    """README.md's example is docs/examples/index_1.py, without its snippet markers."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Example") : readme.index("## Documentation")]
+    (block,) = [body for _, body in _blocks_of(section, "python")]
+    example = (DOCS / "examples" / "index_1.py").read_text(encoding="utf-8")
+    shown = "".join(line for line in example.splitlines(True) if "--8<--" not in line)
+    assert block == shown, "README.md's example differs from docs/examples/index_1.py"
+    code = shown[: shown.index("# Output:")].rstrip().splitlines()
+    # A short example, for the first screen of the home page: about 15 lines of code.
+    assert len([line for line in code if line.strip()]) <= 17, "\n".join(code)

@@ -5,7 +5,9 @@ an ``entry_points.txt``, in a temporary directory put first on ``sys.path``)
 this measures, interleaved round-robin and reported as medians:
 
 - ``importlib_metadata``: a bare ``entry_points(group="eventbus.plugins")``
-  scan with the maintained backport (what trio-eventbus uses);
+  scan with the maintained backport (the package trio-eventbus discovers
+  with: it walks the same ``distributions()``, but parses only its own
+  section of each ``entry_points.txt``);
 - ``importlib.metadata``: the same scan with the standard library's copy;
 - ``open_bus``: ``async with open_bus(): pass`` discovering, loading,
   configuring and starting every plugin (their modules already imported, so

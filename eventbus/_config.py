@@ -311,6 +311,8 @@ def _structure_bus_config(
             found.extend(problems(exc, data["plugins"], (*prefix, "plugins")))
     if found or config is None:
         raise ConfigError(found, source=source)
+    if not plugins and source is None:
+        return config  # nothing to add (open_bus(config={}) and the like)
     plugins = {name: attrs.evolve(p, source=source) for name, p in plugins.items()}
     return attrs.evolve(config, plugins=plugins, source=source)
 
@@ -340,6 +342,8 @@ def structure_options(
             ``plugins.audit.retries: expected int, got 'x'``; also when cattrs
             cannot structure a field type of ``options_cls`` at all.
     """
+    if options_cls is None and not mapping:
+        return None
     prefix = split_path(path_prefix)
     if options_cls is None:
         if mapping:

@@ -31,7 +31,7 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, Literal, final
+from typing import TYPE_CHECKING, Any, Final, Literal, final
 
 import attrs
 import trio
@@ -76,7 +76,10 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+@functools.cache
 def _log(name: str) -> logging.Logger:
+    # logging.getLogger takes the logging lock on every call; a plugin logs
+    # four times per open and close, so look its logger up once per process.
     return logging.getLogger(f"eventbus.plugin.{name}")
 
 
@@ -307,6 +310,10 @@ def _select(
     return slots, errors
 
 
+#: The table of a plugin the config does not mention (frozen, never changed).
+_NO_TABLE: Final = PluginConfig()
+
+
 def _load(slot: _Slot) -> None:
     """Import and configure one slot's plugin.
 
@@ -323,7 +330,7 @@ def _load(slot: _Slot) -> None:
     else:
         assert slot.source is not None
         obj = _discovery.load_by_path(slot.source, name=slot.name)
-    table = slot.table or PluginConfig()
+    table = slot.table or _NO_TABLE
     if isinstance(obj, type) and issubclass(obj, Plugin):
         try:
             options = structure_options(
@@ -412,6 +419,8 @@ def _order(slots: list[_Slot], available: Iterable[str], strict: bool) -> list[_
                 changed = True
                 break
     pending = [s for s in slots if s.state == "pending"]
+    if not any(s.requires for s in pending):
+        return pending  # nothing to sort: the tie-break order it is
     rank = {s.name: i for i, s in enumerate(pending)}
     waiting = {s.name: {r for r in s.requires if r in rank} for s in pending}
     needed_by: dict[str, list[_Slot]] = {}
@@ -510,6 +519,7 @@ class PluginManager:
         "_bus",
         "_infos",
         "_slots",
+        "_stale",
         "_started",
         "lifespans",
         "shield",
@@ -538,7 +548,10 @@ class PluginManager:
         # False under without_lifespans(): handlers only (the CLI's inspection).
         self.lifespans = _lifespans.get()
         self._slots: list[_Slot] = []
+        # bus.plugins, as last published; slots changed since are in _stale,
+        # slots added since are past the end of _infos (see _flush).
         self._infos: list[PluginInfo] = []
+        self._stale: set[_Slot] = set()
         # Slots whose lifespan was entered, in start order: stopped in reverse.
         self._started: list[_Slot] = []
 
@@ -553,11 +566,28 @@ class PluginManager:
             node = node.parent
         return found
 
-    def _publish(self, *changed: _Slot) -> None:
-        """Refresh ``bus.plugins``: the records of ``changed`` slots (default: all)."""
+    def _publish(self, slot: _Slot) -> None:
+        """Note that ``slot`` changed; ``bus.plugins`` shows it at the next flush."""
+        self._stale.add(slot)
+
+    def _flush(self) -> None:
+        """Bring ``bus.plugins`` up to date.
+
+        Publishing is deferred to the points where anything else can look:
+        before a plugin's own code runs (its lifespan, a hook drain) or
+        another task gets to run (any await), and when start or stop returns.
+        Between them the manager runs alone, so plugins without a lifespan
+        start and stop without rebuilding the tuple (and every record) each.
+        """
         infos = self._infos
-        for slot in changed or self._slots:
-            infos[slot.index] = slot.info()
+        stale = self._stale
+        if not stale and len(infos) == len(self._slots):
+            return
+        for slot in stale:
+            if slot.index < len(infos):
+                infos[slot.index] = slot.info()
+        stale.clear()
+        infos.extend(slot.info() for slot in self._slots[len(infos) :])
         self._bus._plugins = tuple(infos)
 
     async def start(  # noqa: ASYNC910 - with nothing to start, the caller's checkpoint is the one
@@ -572,22 +602,23 @@ class PluginManager:
         for slot in slots:
             slot.index = len(self._slots)
             self._slots.append(slot)
-            self._infos.append(slot.info())
-        self._bus._plugins = tuple(self._infos)
-        for slot in ordered:
-            try:
-                await self._start_one(slot)
-            except PluginError as exc:
-                slot.state = "failed"
-                slot.error = exc
-                if self.strict:
+        try:
+            for slot in ordered:
+                try:
+                    await self._start_one(slot)
+                except PluginError as exc:
+                    slot.state = "failed"
+                    slot.error = exc
                     self._publish(slot)
-                    if rollback:
-                        for failure in await self.stop():  # noqa: ASYNC120 - stop() is shielded
-                            exc.add_note(f"while stopping the other plugins: {failure}")
-                    raise
-                slot.fail(exc, strict=False)
-            self._publish(slot)
+                    if self.strict:
+                        if rollback:
+                            for failure in await self.stop():  # noqa: ASYNC120 - stop() is shielded
+                                exc.add_note(f"while stopping the other plugins: {failure}")
+                        raise
+                    slot.fail(exc, strict=False)
+                self._publish(slot)
+        finally:
+            self._flush()
 
     async def _start_one(self, slot: _Slot) -> None:  # noqa: ASYNC910 - start() loops over these; a plugin without lifespan needs no schedule point
         plugin = slot.plugin
@@ -599,9 +630,12 @@ class PluginManager:
         slot.state = "starting"
         bus = self._bus
         log = _log(slot.name)
-        log.info("starting plugin %r (%s)", slot.name, slot.provenance())
+        if log.isEnabledFor(logging.INFO):
+            log.info("starting plugin %r (%s)", slot.name, slot.provenance())
         # No task for the default lifespan: it does nothing.
         if self.lifespans and type(plugin).lifespan is not Plugin.lifespan:
+            # The lifespan runs plugin code and lets other tasks run.
+            self._flush()
             await self._enter_lifespan(slot, plugin)
         self._started.append(slot)
         bus._register_owner(slot.name)
@@ -624,8 +658,9 @@ class PluginManager:
                 error.add_note(f"while stopping it: {stop_failure}")
             raise error from exc
         slot.state = "running"
-        count = len(slot.subscriptions)
-        log.info("plugin %r started: %d handler%s", slot.name, count, "" if count == 1 else "s")
+        if log.isEnabledFor(logging.INFO):
+            count = len(slot.subscriptions)
+            log.info("plugin %r started: %d handler%s", slot.name, count, "" if count == 1 else "s")
 
     async def _enter_lifespan(self, slot: _Slot, plugin: Plugin) -> None:
         """Enter the plugin's lifespan in its own task, in the bus's nursery."""
@@ -716,24 +751,38 @@ class PluginManager:
         slot.exit_error = None
         slot.fail(failure, strict=False)
         self._publish(slot)
+        self._flush()
 
     async def _stop_one(self, slot: _Slot) -> PluginError | None:
-        """Handlers off, hook queues drained, lifespan exited; never raises."""
-        _log(slot.name).info("stopping plugin %r", slot.name)
+        """Handlers off, hook queues drained, lifespan exited; never raises.
+
+        Shielded; :meth:`stop` shields all of them at once and calls
+        :meth:`_stop_slot` itself.
+        """
         with trio.CancelScope(shield=True):
-            for sub in slot.subscriptions:
-                sub.cancel()
+            failure = await self._stop_slot(slot)
+        return failure
+
+    async def _stop_slot(self, slot: _Slot) -> PluginError | None:
+        """:meth:`_stop_one` without its own cancel scope (the caller shields)."""
+        log = _log(slot.name)
+        log.info("stopping plugin %r", slot.name)
+        for sub in slot.subscriptions:
+            sub.cancel()
+        if any(s.kind == "hook" and s.pending for s in slot.subscriptions):
+            self._flush()
             await self._drain(slot)
-            if slot.stop_requested is not None:
-                slot.stop_requested.set()
-            if slot.exited is not None:
-                await slot.exited.wait()
+        if slot.stop_requested is not None:
+            self._flush()
+            slot.stop_requested.set()
+        if slot.exited is not None:
+            await slot.exited.wait()
         error, slot.exit_error = slot.exit_error, None
         if error is None:
             if slot.state in ("running", "starting"):
                 slot.state = "stopped"
-            _log(slot.name).info("plugin %r stopped", slot.name)
-            return None
+            log.info("plugin %r stopped", slot.name)
+            return None  # noqa: ASYNC910 - shielded; nothing to wait for without lifespan or queued hooks
         if isinstance(error, TimeoutError) and "stop_timeout" in str(error):
             failure = slot.error_for("stop", str(error))
         else:
@@ -741,7 +790,7 @@ class PluginManager:
         failure.__cause__ = error
         slot.state = "failed"
         slot.error = failure
-        return failure
+        return failure  # noqa: ASYNC910 - a failed exit awaited the lifespan task above
 
     async def _drain(self, slot: _Slot) -> None:  # noqa: ASYNC910 - part of the shielded stop
         """Wait for the plugin's hook queues to empty, up to ``drain_timeout``."""
@@ -769,13 +818,16 @@ class PluginManager:
         """
         failures: list[PluginError] = []
         with trio.CancelScope(shield=True):
-            while self._started:
-                slot = self._started.pop()
-                failure = await self._stop_one(slot)
-                if failure is not None:
-                    failures.append(failure)
-                    _log(slot.name).error("%s", failure, exc_info=failure.__cause__)
-                self._publish(slot)
+            try:
+                while self._started:
+                    slot = self._started.pop()
+                    failure = await self._stop_slot(slot)
+                    if failure is not None:
+                        failures.append(failure)
+                        _log(slot.name).error("%s", failure, exc_info=failure.__cause__)
+                    self._publish(slot)
+            finally:
+                self._flush()
         return failures  # noqa: ASYNC910 - shielded clean-up at close
 
 

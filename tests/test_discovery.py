@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import sys
 
 import importlib_metadata
 import pytest
@@ -73,23 +74,102 @@ def test_load_imports_the_object(site):
 
 def test_entry_points_are_read_once_per_process(site, monkeypatch):
     calls = []
-    real = importlib_metadata.entry_points
+    real = importlib_metadata.distributions
 
     def counting(**params):
         calls.append(params)
         return real(**params)
 
-    monkeypatch.setattr(importlib_metadata, "entry_points", counting)
+    # The scan walks importlib_metadata's distributions (see the equivalence
+    # tests below); count the walks.
+    monkeypatch.setattr(importlib_metadata, "distributions", counting)
     write_dist(site, "eventbus-a", entry_points={"a": "ebfake_a:A"})
     first = _discovery.entry_points()
     # A distribution installed after the scan is not seen until the cache is cleared.
     write_dist(site, "eventbus-b", entry_points={"b": "ebfake_b:B"})
     assert _discovery.entry_points() is first
     assert _discovery.discover().keys() == {"a"}
-    assert calls == [{"group": "eventbus.plugins"}]
+    assert calls == [{}]
     _discovery._clear_cache()
     assert _discovery.discover().keys() == {"a", "b"}
     assert len(calls) == 2
+
+
+def _as_found(entries):
+    return [(e.name, e.value, e.distribution, e.version) for e in entries]
+
+
+def _backport_scan():
+    found = []
+    for ep in importlib_metadata.entry_points(group="eventbus.plugins"):
+        entry = _discovery.PluginEntry(ep)
+        found.append((entry.name, entry.value, entry.distribution, entry.version))
+    return found
+
+
+def test_scan_finds_what_importlib_metadata_entry_points_finds(site, tmp_path, monkeypatch):
+    # Several entries per file, other groups before and after ours, comments,
+    # blank lines and odd spacing; a distribution with no entry points; one that
+    # mentions the group only in another group's value; one installed twice.
+    write_dist(site, "eventbus-audit", "1.0", entry_points={"audit": "ebfake_audit:A"})
+    (site / "eventbus_audit-1.0.dist-info" / "entry_points.txt").write_text(
+        "[console_scripts]\naudit-cli = ebfake_audit:main\n\n"
+        "# a comment\n[eventbus.plugins]\n  audit=ebfake_audit:A  \n"
+        "# audit-old = ebfake_audit:Old\nstamp = ebfake_audit.sub:Stamp [extra]\n"
+        "\n[other.group]\nx = y:z\n",
+        encoding="utf-8",
+    )
+    write_dist(site, "Acme.Metrics", "2.0rc1", entry_points={"metrics": "ebfake_metrics:M"})
+    write_dist(site, "unrelated", "3", entry_points={"tool": "eventbus.plugins:x"}, group="x")
+    info = write_dist(site, "no-entry-points", "1")
+    (info / "entry_points.txt").unlink()
+    later = tmp_path / "later"
+    write_dist(later, "eventbus-audit", "0.9", entry_points={"shadowed": "ebfake_old:A"})
+    monkeypatch.setattr(sys, "path", [*sys.path, str(later)])
+    _discovery._clear_cache()
+    ours = _as_found(_discovery.entry_points())
+    assert sorted(ours) == sorted(_backport_scan())
+    assert sorted(ours) == [
+        ("audit", "ebfake_audit:A", "eventbus-audit", "1.0"),
+        ("metrics", "ebfake_metrics:M", "acme-metrics", "2.0rc1"),
+        ("stamp", "ebfake_audit.sub:Stamp [extra]", "eventbus-audit", "1.0"),
+    ]
+
+
+def test_a_copy_without_metadata_does_not_hide_an_installed_one(site, tmp_path, monkeypatch):
+    # A leftover directory of a half-removed install comes first on sys.path.
+    leftover = tmp_path / "leftover"
+    info = write_dist(leftover, "eventbus-audit", "0.1", entry_points={"audit": "ebfake_old:A"})
+    (info / "METADATA").unlink()
+    write_dist(site, "eventbus-audit", "1.0", entry_points={"audit": "ebfake_audit:A"})
+    monkeypatch.syspath_prepend(str(leftover))
+    _discovery._clear_cache()
+    assert _as_found(_discovery.entry_points()) == _backport_scan()
+    assert _discovery.discover()["audit"].version == "1.0"
+
+
+def test_a_malformed_line_in_another_group_is_not_our_business(site):
+    write_dist(site, "eventbus-audit", entry_points={"audit": "ebfake_audit:A"})
+    info = write_dist(site, "sloppy", entry_points={"x": "y:z"}, group="console_scripts")
+    (info / "entry_points.txt").write_text("[console_scripts]\nno equals sign\n", encoding="utf-8")
+    _discovery._clear_cache()
+    assert _discovery.discover().keys() == {"audit"}
+
+
+def test_an_entry_without_a_value_fails_when_loaded_naming_it(site):
+    write_dist(site, "eventbus-audit", entry_points={"audit": "ebfake_audit:A"})
+    info = write_dist(site, "eventbus-odd", "0.2")
+    (info / "entry_points.txt").write_text("[eventbus.plugins]\nodd\n", encoding="utf-8")
+    _discovery._clear_cache()
+    found = _discovery.discover()
+    assert found.keys() == {"audit", "odd"}
+    with pytest.raises(PluginError, match="names no object") as err:
+        found["odd"].load()
+    assert (err.value.plugin, err.value.distribution, err.value.version) == (
+        "odd",
+        "eventbus-odd",
+        "0.2",
+    )
 
 
 def test_duplicate_names_name_both_distributions(site):

@@ -41,6 +41,14 @@ pytestmark = [
 ALL = ["tests.bridge.*"]
 
 
+@attrs.frozen
+class Opaque(TestEvent):
+    """An event that the JSON converter cannot encode (its field is any object)."""
+
+    __event_name__ = "tests.bridge.Opaque"
+    thing: object
+
+
 def make_bridge(stream: str | dict[str, str], url: str = URL, **options: Any) -> RedisBridge:
     options.setdefault("block", 0.05)
     return RedisBridge(RedisOptions(url=url, stream=stream, **options))
@@ -180,14 +188,20 @@ class Flow:
 async def stream_through_outages(
     url: str, stream: str, group: str, outage: Callable[[Flow], Any], total: int = 10_000
 ) -> Flow:
-    """Emit ``total`` Jobs on one bus, receive them on another, with outages meanwhile."""
+    """Emit ``total`` Jobs on one bus, receive them on another, with outages meanwhile.
+
+    The bridges' consumer names, and so their Redis client names, include
+    ``stream``: unique to the test.
+    """
     flow = Flow(
-        producer=make_bridge(stream, url=url, forward=["tests.bridge.Job"], consumer="producer"),
+        producer=make_bridge(
+            stream, url=url, forward=["tests.bridge.Job"], consumer=f"producer@{stream}"
+        ),
         consumer=make_bridge(
             stream,
             url=url,
             group=group,
-            consumer="consumer",
+            consumer=f"consumer@{stream}",
             receive=["tests.bridge.Job"],
             claim_idle=0.5,
         ),
@@ -210,25 +224,35 @@ async def stream_through_outages(
 async def test_connection_cut_during_10000_events(names: Any, client: Any) -> None:
     kills: list[int] = []
 
+    async def kill(flow: Flow) -> None:
+        # This test's bridges' connections, by their client names (unique to
+        # the test): other clients of the shared server, other runs of this
+        # test among them, are spared.
+        ours = {f"eventbus:{bridge.consumer}" for bridge in (flow.producer, flow.consumer)}
+        found = [info["id"] for info in await client.client_list() if info.get("name") in ours]
+        kills.extend([await client.client_kill(identifier=id_) for id_ in found])
+
+    def reconnects(flow: Flow) -> int:
+        return flow.producer.stats().reconnects + flow.consumer.stats().reconnects
+
     async def cut(flow: Flow) -> None:
-        # Kill the bridges' own connections (by their client names) every 30 ms
-        # while the events stream, until both bridges have had to reconnect:
-        # a connection killed while idle in the pool is replaced unnoticed.
-        # Other clients of the shared server are spared.
         with trio.move_on_after(10):
+            # Every 30 ms while the events stream, until both bridges have had
+            # to reconnect.
             while not flow.reconnected() and len(flow.received) < flow.total:
                 await trio.sleep(0.03)
-                ours = [
-                    info["id"]
-                    for info in await client.client_list()
-                    if info.get("name", "").startswith(("eventbus:producer", "eventbus:consumer"))
-                ]
-                kills.extend([await client.client_kill(identifier=id_) for id_ in ours])
+                await kill(flow)
+            # The stream may end before a cut lands on a connection in use (one
+            # killed while idle in the pool is replaced unnoticed): cut on, less
+            # often than a blocked read lasts, until a bridge has reconnected.
+            while not reconnects(flow):
+                await kill(flow)
+                await trio.sleep(0.3)
 
     flow = await stream_through_outages(URL, names("cut"), names("g"), cut)
     assert flow.received == set(range(10_000))
     assert sum(kills) > 0, "connections were cut"
-    assert flow.producer.stats().reconnects + flow.consumer.stats().reconnects > 0
+    assert reconnects(flow) > 0
     assert flow.producer.stats().forwarded >= 10_000
     assert flow.consumer.stats().dead_lettered == 0
 
@@ -387,6 +411,29 @@ async def test_undecodable_entries_go_to_dead_letter_and_reading_goes_on(
     assert consumer.stats().skipped == 1
 
 
+async def test_a_malformed_origin_goes_to_dead_letter_once_the_name_is_known(
+    names: Any, client: Any
+) -> None:
+    """The reader's shortcut for names it has seen must still check the origin."""
+    stream = names("origin")
+    handled: list[int] = []
+    consumer = make_bridge(stream, group=names("g"), receive=["tests.bridge.*"])
+    async with open_bus(consumer) as bus:
+
+        @bus.listener(Job)
+        def handle(event: Job) -> None:
+            handled.append(event.n)
+
+        await client.xadd(stream, Codec().encode(Job(1), b"elsewhere"))
+        await wait_until(lambda: handled == [1], "the first entry")
+        await client.xadd(stream, {**Codec().encode(Job(2), b"elsewhere"), b"origin": b"\xff\xfe"})
+        await client.xadd(stream, Codec().encode(Job(3), b"elsewhere"))
+        await wait_until(lambda: handled == [1, 3], "the entry after the bad one")
+        await wait_until(lambda: consumer.stats().dead_lettered == 1, "the dead letter")
+    (dead,) = await client.xrange(f"{stream}:dead")
+    assert "malformed envelope" in dead.field_values[b"reason"].decode()
+
+
 async def test_a_refused_command_is_retried_not_fatal(
     names: Any, client: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -469,6 +516,24 @@ async def test_stopping_forwards_what_is_queued(names: Any, client: Any) -> None
         assert bridge.stats().forwarded < 500
     entries = await client.xrange(stream)
     assert [Codec().decode(e.field_values)[1] for e in entries] == [Job(n) for n in range(500)]
+
+
+async def test_an_event_that_does_not_encode_fails_the_hook_and_the_others_go(
+    names: Any, client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    stream = names("encode")
+    bridge = make_bridge(stream, forward=ALL)
+    async with open_bus(bridge) as bus:
+        await bus.emit(Job(1))
+        await bus.emit(Opaque(object()))  # the emit itself succeeds: the hook fails later
+        await bus.emit(Job(2))
+    entries = await client.xrange(stream)
+    assert [Codec().decode(e.field_values)[1] for e in entries] == [Job(1), Job(2)]
+    failed = [r for r in caplog.records if "failed handling" in r.getMessage()]
+    assert len(failed) == 1
+    assert "Opaque" in failed[0].getMessage()
+    assert failed[0].exc_info is not None
+    assert failed[0].exc_info[0] is TypeError
 
 
 # -- Redis Cluster -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ context, so their handlers see the delivery they are part of.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import final
+from typing import Protocol, final
 
 import attrs
 
@@ -50,19 +50,50 @@ class Delivery:
 attrs.resolve_types(Delivery)
 
 
+class _Source(Protocol):
+    """Where an entry was read: the reader (its stream, group and consumer)."""
+
+    stream: str
+    group: str
+    consumer: str
+
+
 @final
 class Handling:
     """The reader's state for one emit of a remote event (mutable, internal).
 
-    The :class:`Delivery` is built on first use: most handlers never ask.
+    Holds what the reader has at hand, as it has it (the id and the origin
+    as bytes); the :class:`Delivery` is built on first use: most handlers
+    never ask.
     """
 
-    __slots__ = ("_delivery", "_parts", "event_type", "marked")
+    __slots__ = (
+        "_delivery",
+        "deliveries",
+        "entry_id",
+        "event_type",
+        "marked",
+        "name",
+        "origin",
+        "source",
+    )
 
-    def __init__(self, parts: tuple[str, bytes, str, str, str, str, int], event_type: type) -> None:
-        self._parts = parts
-        self._delivery: Delivery | None = None
+    def __init__(
+        self,
+        source: _Source,
+        entry_id: bytes,
+        name: str,
+        origin: bytes | str,
+        deliveries: int,
+        event_type: type,
+    ) -> None:
+        self.source = source
+        self.entry_id = entry_id
+        self.name = name
+        self.origin = origin
+        self.deliveries = deliveries
         self.event_type = event_type
+        self._delivery: Delivery | None = None
         # Set by the forwarder's last pipe once it has seen the remote event
         # come out of the pipe chain (see _forward.Forwarder.mark_remote).
         self.marked = False
@@ -70,9 +101,15 @@ class Handling:
     @property
     def delivery(self) -> Delivery:
         if self._delivery is None:
-            stream, entry_id, name, origin, group, consumer, deliveries = self._parts
+            source, origin = self.source, self.origin
             self._delivery = Delivery(
-                stream, entry_id.decode(), name, origin, group, consumer, deliveries
+                source.stream,
+                self.entry_id.decode(),
+                self.name,
+                origin.decode() if isinstance(origin, bytes) else origin,
+                source.group,
+                source.consumer,
+                self.deliveries,
             )
         return self._delivery
 

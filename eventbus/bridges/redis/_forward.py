@@ -26,6 +26,7 @@ events, and are forwarded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 
 import trio
@@ -48,6 +49,8 @@ __all__ = ["Forwarder"]
 E = TypeVar("E")
 
 Entry = tuple[str, dict[bytes, bytes]]
+#: Where the events of a class go, and their encoder (None: not forwarded).
+Target = tuple[str, Callable[[Any], dict[bytes, bytes]]] | None
 
 #: Remote events remembered beyond the hook's capacity before the oldest is
 #: forgotten (one whose emit was cancelled between the pipes and the hook).
@@ -72,6 +75,7 @@ class Forwarder:
         "_remote_limit",
         "_routes",
         "_send",
+        "_targets",
         "_trim",
         "done",
         "handed",
@@ -99,6 +103,7 @@ class Forwarder:
         self._batch = options.batch
         self._patterns = options.forward
         self._routes: dict[type, str | None] = {}
+        self._targets: dict[type, Target] = {}
         self._remote: dict[int, object] = {}
         self._remote_limit = capacity + _REMOTE_SLACK
         self._buffer: list[Entry] = []
@@ -136,21 +141,31 @@ class Forwarder:
         self._routes[cls] = stream
         return stream
 
+    def _target(self, cls: type) -> Target:
+        """:meth:`route`, and the class's encoder (the codec's per-class work done once)."""
+        stream = self.route(cls)
+        target = None if stream is None else (stream, self._codec.encoder(cls, self._origin))
+        self._targets[cls] = target
+        return target
+
     # -- the hook and the marker ---------------------------------------------------------
 
     async def forward(self, event: object) -> None:  # noqa: ASYNC910 - a hook: its worker's receive is the schedule point
         """The hook: encode a local event; hand the buffer over at a burst's end."""
         buffer = self._buffer
         failure: Exception | None = None
-        if not (self._remote and self._remote.pop(id(event), None) is event):
+        remote = self._remote
+        if not (remote and remote.pop(id(event), None) is event):
             # (An event that came from Redis is never sent back.)
             cls = type(event)
-            stream = self._routes[cls] if cls in self._routes else self.route(cls)
-            if stream is not None:
-                try:
-                    buffer.append((stream, self._codec.encode(event, self._origin)))
-                except Exception as exc:  # reported by the bus as this hook's failure
-                    failure = exc
+            targets = self._targets
+            try:
+                target = targets[cls] if cls in targets else self._target(cls)
+                if target is not None:
+                    stream, encode = target
+                    buffer.append((stream, encode(event)))
+            except Exception as exc:  # reported by the bus as this hook's failure
+                failure = exc
         # A batch is full, or the event being handled is the last one queued
         # (the end of a burst): hand the buffer over.
         if buffer and (len(buffer) >= self._batch or self.hook is None or self.hook.pending <= 1):

@@ -31,7 +31,8 @@ import trio
 
 import eventbus
 
-from ._codec import DecodeError
+from ._codec import F_NAME, F_ORIGIN, F_VERSION, DecodeError
+from ._codec import VERSION_BYTES as VERSION
 from ._delivery import Handling, handling
 from ._link import Backoff, Link, transient_errors
 from ._registry import matches
@@ -50,6 +51,9 @@ __all__ = ["Reader"]
 _CLAIM_ROUNDS: Final = 10
 #: Last failures remembered per entry id, for the dead-letter reason.
 _ERRORS_KEPT: Final = 10_000
+
+#: Per wire name: the name, and its decoder (None: not received here, skipped).
+_Kind = tuple[str, Callable[[Any], object] | None]
 
 
 def _text(value: bytes | str) -> str:
@@ -77,13 +81,15 @@ class Reader:
         "_counters",
         "_dead",
         "_errors",
+        "_generation",
+        "_kinds",
         "_link",
         "_log",
+        "_origin_bytes",
         "_prepare",
         "_prepared",
         "_stopping",
         "_wait_scope",
-        "_wanted",
         "consumer",
         "done",
         "group",
@@ -118,8 +124,11 @@ class Reader:
         self._counters = counters
         self._prepare = prepare
         self._prepared: set[type] = set()
-        # Whether `receive` matches a wire name, per name seen.
-        self._wanted: dict[str, bool] = {}
+        self._origin_bytes = origin.encode()
+        # Per raw wire name seen: skip its entries, or their decoder; valid
+        # while the registry's generation stays the same.
+        self._kinds: dict[bytes, _Kind] = {}
+        self._generation = -1
         self._dead = options.dead_letter_for(stream)
         self._block = options.block
         # Sweep twice per claim_idle, so an abandoned entry waits at most 1.5x.
@@ -320,13 +329,49 @@ class Reader:
 
     # -- handling --------------------------------------------------------------------------
 
+    def _kind(self, raw: object, name: str) -> _Kind:
+        """What to do with entries of wire name ``name``: skip them, or decode them.
+
+        Remembered under the entry's raw name while the registry stays the
+        same, except for names no class is known for yet (a module imported
+        later makes them known).
+        """
+        if not matches(name, self.options.receive):
+            kind: _Kind = (name, None)
+        else:
+            cls = self._codec.registry.get(name)
+            if cls is None:
+
+                def unknown(fields: Any) -> object:
+                    # The codec's message (unknown name, and what to do about it),
+                    # unless the class was imported meanwhile.
+                    return self._codec.event(name, fields)
+
+                return (name, unknown)
+            kind = (name, self._codec.decoder(cls))
+        if isinstance(raw, bytes):
+            self._kinds[raw] = kind
+        return kind
+
     async def _handle(  # noqa: ASYNC910 - the caller's XREADGROUP / XAUTOCLAIM was the checkpoint
         self, client: Any, entries: Sequence[Any], counts: dict[bytes, int] | None
     ) -> None:
-        """Handle entries in order; ``counts`` (claimed entries) gives delivery counts."""
+        """Handle entries in order; ``counts`` (claimed entries) gives delivery counts.
+
+        The loop is the bridge's receiving hot path: one flat pass per entry,
+        with what can be looked up once per wire name (whether it is received,
+        its decoder) looked up once.
+        """
         codec = self._codec
-        receive = self.options.receive
+        kinds = self._kinds
+        if self._generation != codec.registry.generation:
+            kinds.clear()
+            self._generation = codec.registry.generation
+        own = self._origin_bytes
         limit = self.options.max_deliveries
+        acks = self._acks
+        counters = self._counters
+        emit = self._bus.emit
         for entry in entries:
             if self._stopping:
                 # The rest stays pending: claimed after claim_idle.
@@ -340,17 +385,27 @@ class Reader:
                 if found is None:
                     continue  # acknowledged (or claimed) elsewhere meanwhile
                 deliveries = found
-            try:
-                header = codec.header(fields)
-            except DecodeError as exc:
-                await self._dead_letter(client, entry_id, fields, exc.reason, deliveries)
-                continue
-            wanted = self._wanted.get(header.name)
-            if wanted is None:
-                wanted = self._wanted[header.name] = matches(header.name, receive)
-            if header.origin == self.origin or not wanted:
-                self._counters.skipped += 1
-                self._acks.append(entry_id)
+            # An entry of this schema version whose name was seen before and
+            # whose origin is ASCII (as every bridge writes it): the envelope
+            # is taken as it is, bytes. Anything else goes through the
+            # codec's full check of the envelope.
+            origin = fields.get(F_ORIGIN)
+            kind = kinds.get(fields.get(F_NAME)) if fields.get(F_VERSION) == VERSION else None
+            if kind is None or origin.__class__ is not bytes or not origin.isascii():
+                try:
+                    header = codec.header(fields)
+                except DecodeError as exc:
+                    await self._dead_letter(client, entry_id, fields, exc.reason, deliveries)
+                    continue
+                kind = self._kind(fields[F_NAME], header.name)
+                origin = header.origin
+                echo = origin == self.origin
+            else:
+                echo = origin == own
+            name, decode = kind
+            if echo or decode is None:
+                counters.skipped += 1
+                acks.append(entry_id)
                 continue
             if deliveries > limit:
                 last = self._errors.pop(entry_id, None) or (
@@ -363,85 +418,78 @@ class Reader:
                 await self._dead_letter(client, entry_id, fields, reason, deliveries)
                 continue
             try:
-                event = codec.event(header.name, fields)
+                event = decode(fields)
             except DecodeError as exc:
                 await self._dead_letter(client, entry_id, fields, exc.reason, deliveries)
                 continue
-            if not await self._emit(client, entry_id, fields, header, event, deliveries):
+            cls = event.__class__
+            if cls not in self._prepared:
+                self._prepare(cls)
+                self._prepared.add(cls)
+            failure: Exception | None = None
+            token = handling.set(Handling(self, entry_id, name, origin, deliveries, cls))
+            try:
+                await emit(event)
+            except Exception as exc:
+                failure = exc
+            finally:
+                handling.reset(token)
+            if failure is None:
+                counters.received += 1
+                if self._errors:
+                    self._errors.pop(entry_id, None)
+                acks.append(entry_id)
+            elif not await self._failed(client, entry_id, fields, name, deliveries, failure):
                 return
 
-    async def _emit(
+    async def _failed(  # noqa: ASYNC910 - the emit that raised was the checkpoint
         self,
         client: Any,
         entry_id: bytes,
         fields: Any,
-        header: Any,
-        event: object,
+        name: str,
         deliveries: int,
+        exc: Exception,
     ) -> bool:
-        """Emit one remote event; False when the bus is closing (stop reading)."""
-        limit = self.options.max_deliveries
-        cls = type(event)
-        if cls not in self._prepared:
-            self._prepare(cls)
-            self._prepared.add(cls)
-        state = Handling(
-            (
-                self.stream,
-                entry_id,
-                header.name,
-                header.origin,
-                self.group,
-                self.consumer,
-                deliveries,
-            ),
-            cls,
-        )
-        token = handling.set(state)
-        try:
-            await self._bus.emit(event)
-        except eventbus.Rejected as exc:
+        """After an emit raised: acknowledge, keep pending or dead-letter; False to stop."""
+        if isinstance(exc, eventbus.Rejected):
             self._log.debug(
-                "entry %s of %r (%s) rejected: %s", _text(entry_id), self.stream, header.name, exc
+                "entry %s of %r (%s) rejected: %s", _text(entry_id), self.stream, name, exc
             )
             self._counters.rejected += 1
-        except eventbus.BusClosed:
+            self._errors.pop(entry_id, None)
+            self._acks.append(entry_id)
+            return True  # noqa: ASYNC910 - the emit that raised was the checkpoint
+        if isinstance(exc, eventbus.BusClosed):
             self._stopping = True
-            return False  # noqa: ASYNC910 - the emit was awaited and raised
-        except Exception as exc:
-            self._counters.failed += 1
-            reason = _describe(exc)
-            if deliveries >= limit:
-                await self._dead_letter(
-                    client,
-                    entry_id,
-                    fields,
-                    f"handling failed on delivery {deliveries} of max_deliveries={limit}: {reason}",
-                    deliveries,
-                )
-                return True
-            if len(self._errors) >= _ERRORS_KEPT:
-                del self._errors[next(iter(self._errors))]
-            self._errors[entry_id] = reason
-            self._log.error(
-                "handling %s (entry %s of stream %r, delivery %d of %d) failed; it stays "
-                "pending and is delivered again after claim_idle=%g s",
-                header.name,
-                _text(entry_id),
-                self.stream,
+            return False  # noqa: ASYNC910 - the emit that raised was the checkpoint
+        limit = self.options.max_deliveries
+        self._counters.failed += 1
+        reason = _describe(exc)
+        if deliveries >= limit:
+            await self._dead_letter(
+                client,
+                entry_id,
+                fields,
+                f"handling failed on delivery {deliveries} of max_deliveries={limit}: {reason}",
                 deliveries,
-                limit,
-                self.options.claim_idle,
-                exc_info=exc,
             )
-            return True  # noqa: ASYNC910 - the emit was awaited and raised
-        else:
-            self._counters.received += 1
-        finally:
-            handling.reset(token)
-        self._errors.pop(entry_id, None)
-        self._acks.append(entry_id)
-        return True  # noqa: ASYNC910 - the emit was awaited
+            return True
+        if len(self._errors) >= _ERRORS_KEPT:
+            del self._errors[next(iter(self._errors))]
+        self._errors[entry_id] = reason
+        self._log.error(
+            "handling %s (entry %s of stream %r, delivery %d of %d) failed; it stays "
+            "pending and is delivered again after claim_idle=%g s",
+            name,
+            _text(entry_id),
+            self.stream,
+            deliveries,
+            limit,
+            self.options.claim_idle,
+            exc_info=exc,
+        )
+        return True  # noqa: ASYNC910 - the emit that raised was the checkpoint
 
     async def _dead_letter(
         self, client: Any, entry_id: bytes, fields: Any, reason: str, deliveries: int

@@ -56,11 +56,14 @@ class EventRegistry:
         ValueError: Two of ``types`` have the same wire name.
     """
 
-    __slots__ = ("_explicit", "_found")
+    __slots__ = ("_explicit", "_found", "generation")
 
     def __init__(self, types: Iterable[type] = ()) -> None:
         self._explicit: dict[str, type] = {}
         self._found: dict[str, type] = {}
+        #: Changes whenever a name may map to another class than before:
+        #: what is cached by name (the reader's decoders) is stale then.
+        self.generation = 0
         for cls in types:
             self.add(cls)
 
@@ -79,6 +82,7 @@ class EventRegistry:
                 f"set __event_name__ on one of them"
             )
         self._explicit[name] = cls
+        self.generation += 1
 
     def get(self, name: str) -> type | None:
         """The class of wire name ``name``, or None if no source knows it."""
@@ -103,7 +107,9 @@ class EventRegistry:
                 # The latest definition wins: a module imported again (a reload,
                 # a test) replaces its classes.
                 found[eventbus.wire_name(sub)] = sub
-        self._found = found
+        if found != self._found:
+            self._found = found
+            self.generation += 1
 
     def known(self) -> dict[str, type]:
         """Every class known now, by wire name (explicit ones win)."""

@@ -2,9 +2,11 @@
 
 Each floor is written inline in the timed loop, so it does not even pay for
 the function call that an ``emit()`` is; it is a floor, not a competitor.
-`checkpoint=True` adds the one full checkpoint per emit that the bus's default
-mode owes its caller (trio's rule for every async API); without it, the floor
-is the one ``checkpoint="cancel"`` mode is measured against.
+Each pays, once per emit, the checkpoint the bus owes its caller in the mode
+it is measured against: with `full=True`, the
+``trio.lowlevel.checkpoint()`` of the default mode (trio's rule for every
+async API); with `full=False`, the ``trio.lowlevel.checkpoint_if_cancelled()``
+of ``checkpoint="cancel"``, whose emit is still a cancellation point.
 """
 
 from __future__ import annotations
@@ -38,43 +40,38 @@ def _runner(body: Callable[[int], Awaitable[float]]) -> Runner:
     return run
 
 
-def chain(*, sync: bool, checkpoint: bool) -> Runner:
-    """S1: ``for h in hs: p = await h(p)`` (or ``p = h(p)``), [+ checkpoint]."""
+def _checkpoint(full: bool) -> Callable[[], Awaitable[None]]:
+    """What an emit owes its caller: ``checkpoint`` (default mode) or
+    ``checkpoint_if_cancelled`` (``checkpoint="cancel"``)."""
+    return trio.lowlevel.checkpoint if full else trio.lowlevel.checkpoint_if_cancelled
+
+
+def chain(*, sync: bool, full: bool) -> Runner:
+    """S1: ``for h in hs: p = await h(p)`` (or ``p = h(p)``), then one
+    ``await checkpoint()`` (or ``checkpoint_if_cancelled()``)."""
 
     async def body_async(n: int) -> float:
         handlers = tuple(async_passes(CHAIN_LENGTH))
         event = TICK
-        cp = trio.lowlevel.checkpoint
+        cp = _checkpoint(full)
         start = clock()
-        if checkpoint:
-            for _ in range(n):
-                p = event
-                for h in handlers:
-                    p = await h(p)
-                await cp()
-        else:
-            for _ in range(n):
-                p = event
-                for h in handlers:
-                    p = await h(p)
+        for _ in range(n):
+            p = event
+            for h in handlers:
+                p = await h(p)
+            await cp()
         return clock() - start
 
     async def body_sync(n: int) -> float:
         handlers = tuple(sync_passes(CHAIN_LENGTH))
         event = TICK
-        cp = trio.lowlevel.checkpoint
+        cp = _checkpoint(full)
         start = clock()
-        if checkpoint:
-            for _ in range(n):
-                p = event
-                for h in handlers:
-                    p = h(p)
-                await cp()
-        else:
-            for _ in range(n):
-                p = event
-                for h in handlers:
-                    p = h(p)
+        for _ in range(n):
+            p = event
+            for h in handlers:
+                p = h(p)
+            await cp()
         return clock() - start
 
     return _runner(body_sync if sync else body_async)
@@ -105,18 +102,19 @@ async def _worker(
             await handler(event)
 
 
-def channels(*, checkpoint: bool) -> Runner:
-    """S3: one worker per hook reading a memory channel; ``send_nowait`` to each.
+def channels(*, full: bool) -> Runner:
+    """S3: one worker per hook reading a memory channel; ``send_nowait`` to
+    each, then one ``await checkpoint()`` (or ``checkpoint_if_cancelled()``).
 
     A full channel makes the emitter wait (``await send``), as the bus's
-    ``overflow="wait"`` does; without the per-emit checkpoint that is the only
-    time the workers get to run.
+    ``overflow="wait"`` does; with only ``checkpoint_if_cancelled()`` per emit,
+    which never yields, that is the only time the workers get to run.
     """
 
     async def body(n: int) -> float:
         countdown = Countdown(FAN_OUT * n)
         event = TICK
-        cp = trio.lowlevel.checkpoint
+        cp = _checkpoint(full)
         would_block = trio.WouldBlock
         async with trio.open_nursery() as workers:
             senders: list[trio.MemorySendChannel[Any]] = []
@@ -131,8 +129,7 @@ def channels(*, checkpoint: bool) -> Runner:
                         send.send_nowait(event)
                     except would_block:
                         await send.send(event)
-                if checkpoint:
-                    await cp()
+                await cp()
             await countdown.done.wait()
             elapsed = clock() - start
             for send in senders:
@@ -142,11 +139,11 @@ def channels(*, checkpoint: bool) -> Runner:
     return _runner(body)
 
 
-def empty(*, checkpoint: bool) -> Runner:
+def empty(*, full: bool) -> Runner:
     """S4: ``await checkpoint()`` or ``await checkpoint_if_cancelled()``."""
 
     async def body(n: int) -> float:
-        cp = trio.lowlevel.checkpoint if checkpoint else trio.lowlevel.checkpoint_if_cancelled
+        cp = _checkpoint(full)
         start = clock()
         for _ in range(n):
             await cp()

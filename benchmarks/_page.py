@@ -66,8 +66,11 @@ _METHOD = """\
   Tables show the median; `spread` is (max - min) / median over the rounds.
 - Floors are the least hand-written trio code that does the same work,
   written inline in the loop (they do not even pay for the function call an
-  `emit()` is). "x floor" is each row's time over the floor of its mode;
-  peers are set against the floor without a checkpoint.
+  `emit()` is). Each pays, once per emit, what an emit owes its caller in the
+  mode it stands for: `await trio.lowlevel.checkpoint()` for the default mode,
+  `await trio.lowlevel.checkpoint_if_cancelled()` for `checkpoint="cancel"`
+  (an emit is still a cancellation point there). "x floor" is each row's time
+  over the floor of its mode; peers are set against the cancel mode's floor.
 - Every variant of a scenario uses the same handler bodies; events are
   `@attrs.frozen` subclasses of `eventbus.Event`; pipes return the event they
   got (no `attrs.evolve`).
@@ -95,7 +98,8 @@ schedule point, even with no subscribers, exactly what
 `await trio.lowlevel.checkpoint()` is (the S4 floor). The schedule point makes
 a loop of emits fair to the other tasks and lets hook workers run between
 emits; with cheap handlers it is also the largest single cost of an emit (the
-last column below: what one checkpoint adds to the hand-written floor).
+last column below: what the schedule point adds to the hand-written floor,
+`checkpoint()` over `checkpoint_if_cancelled()`).
 
 With **`open_bus(checkpoint="cancel")`** (config key `checkpoint`) an emit is
 only a cancellation point, `trio.lowlevel.checkpoint_if_cancelled()`, as

@@ -383,7 +383,8 @@ def summary_matrix(rows: Sequence[Variant], results: Results) -> list[str]:
 
 
 def modes_table(rows: Sequence[Variant], results: Results) -> list[str]:
-    """Default vs cancel mode per scenario, next to what a checkpoint costs the floor."""
+    """Default vs cancel mode per scenario, next to what the schedule point
+    costs the floor (``checkpoint()`` over ``checkpoint_if_cancelled()``)."""
     body = []
     for table in TABLES:
         full = _median(results, f"{table}/eventbus default")
@@ -402,7 +403,7 @@ def modes_table(rows: Sequence[Variant], results: Results) -> list[str]:
         "cancel us",
         "default - cancel us",
         "default / cancel",
-        "floor: checkpoint cost us",
+        "floor: schedule point cost us",
     ]
     return markdown_table(header, body, "lrrrrr")
 

@@ -159,14 +159,14 @@ def s1_async() -> list[Variant]:
             t,
             "floor checkpoint",
             "floor + checkpoint()",
-            _floors.chain(sync=False, checkpoint=True),
+            _floors.chain(sync=False, full=True),
             "default",
         ),
         _floor(
             t,
             "floor",
-            "floor (no checkpoint)",
-            _floors.chain(sync=False, checkpoint=False),
+            "floor + checkpoint_if_cancelled()",
+            _floors.chain(sync=False, full=False),
             "cancel",
         ),
         _na(t, "pluggy", "hookimpls are plain functions: pluggy never awaits what they return"),
@@ -207,14 +207,14 @@ def s1_sync() -> list[Variant]:
             t,
             "floor checkpoint",
             "floor + checkpoint()",
-            _floors.chain(sync=True, checkpoint=True),
+            _floors.chain(sync=True, full=True),
             "default",
         ),
         _floor(
             t,
             "floor",
-            "floor (no checkpoint)",
-            _floors.chain(sync=True, checkpoint=False),
+            "floor + checkpoint_if_cancelled()",
+            _floors.chain(sync=True, full=False),
             "cancel",
         ),
         _peer(
@@ -325,10 +325,16 @@ def s3() -> list[Variant]:
             t,
             "floor checkpoint",
             "floor: channels + checkpoint()",
-            _floors.channels(checkpoint=True),
+            _floors.channels(full=True),
             "default",
         ),
-        _floor(t, "floor", "floor: channels", _floors.channels(checkpoint=False), "cancel"),
+        _floor(
+            t,
+            "floor",
+            "floor: channels + checkpoint_if_cancelled()",
+            _floors.channels(full=False),
+            "cancel",
+        ),
         _na(t, "pluggy", _INLINE),
         _na(t, "blinker send", _INLINE),
         _na(t, "blinker send_async", _INLINE),
@@ -361,14 +367,12 @@ def s4() -> list[Variant]:
     t = "S4"
     return [
         *_eventbus_rows(t, _eventbus.empty, floor=_floors_of(t)),
-        _floor(
-            t, "floor checkpoint", "floor: checkpoint()", _floors.empty(checkpoint=True), "default"
-        ),
+        _floor(t, "floor checkpoint", "floor: checkpoint()", _floors.empty(full=True), "default"),
         _floor(
             t,
             "floor",
             "floor: checkpoint_if_cancelled()",
-            _floors.empty(checkpoint=False),
+            _floors.empty(full=False),
             "cancel",
         ),
         _peer(

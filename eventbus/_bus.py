@@ -158,7 +158,7 @@ class Bus:
         self._closed = False
         self._closing = False
         # False once closing or while instruments are added: emit then takes
-        # the guarded path, which checks and reports both.
+        # a path that checks and reports both.
         self._fast = tree.instruments is None
         self._was_cancelled = False
         self._soon_pending = 0
@@ -493,9 +493,7 @@ class Bus:
             tuple(self._entry(s, settings.pipe_timeout) for s in pipes),
             tuple(self._entry(s, settings.listener_timeout) for s in listeners),
             queues,
-            trio.lowlevel.checkpoint
-            if settings.checkpoint == "full"
-            else trio.lowlevel.checkpoint_if_cancelled,
+            full=settings.checkpoint == "full",
         )
 
     def _entry(self, sub: Subscription[Any], default: float | None) -> Entry:
@@ -540,53 +538,48 @@ class Bus:
             BusClosed: the bus or scope is closed, or closed during the emit.
         """
         # A plain method returning the plan's coroutine: `await bus.emit(e)`
-        # then runs one coroutine frame, not two, on the fast path.
-        if (
-            timeout is None
-            and self._fast
-            and (self._owner is None or current_task() is self._owner)
-        ):
-            try:
-                plan = self._plans[type(event)]
-            except KeyError:
-                plan = self._plan_for(event)
-            return plan.run(event, None)
+        # then runs one coroutine frame, not two. A scope takes this path
+        # only from its own task (see _owner); the root, from any task.
+        if timeout is None:
+            task = current_task()
+            if self._owner is None or task is self._owner:
+                if self._fast:
+                    try:  # self._plan(event), written out
+                        plan = self._plans[type(event)]
+                    except KeyError:
+                        plan = self._plan_for(event)
+                    run = plan.run  # an attribute read, cheaper than a method look-up
+                    return run(event, task)
+                instr = self._tree.instruments
+                if instr is not None and not (self._closing or self._closed):
+                    # Instruments alone need no cancel scope of our own.
+                    try:
+                        plan = self._plans[type(event)]
+                    except KeyError:
+                        plan = self._plan_for(event)
+                    return plan.run_observed(event, task, instr, self)
         return self._emit_slow(event, timeout)
+
+    def _plan(self, event: object) -> Plan:
+        try:
+            return self._plans[type(event)]
+        except KeyError:
+            return self._plan_for(event)
 
     async def _emit_slow(self, event: E, timeout: float | None) -> E:
         if self._closed or (self._closing and not _runs_inside(self._nursery)):
             # Past the end of its block, a node takes emits only from its own
             # background work (a hook emitting a follow-up while it drains).
             raise BusClosed(self._what())
-        try:
-            plan = self._plans[type(event)]
-        except KeyError:
-            plan = self._plan_for(event)
-        instr = self._tree.instruments
-        if (
-            timeout is None
-            and instr is not None
-            and not self._closing
-            and (self._owner is None or current_task() is self._owner)
-        ):
-            # Instruments alone need no cancel scope of our own.
-            instr.emit_started(self, event)
-            try:
-                result = await plan.run(event, instr)
-            except BaseException as exc:
-                instr.emit_finished(self, event, exc)
-                raise
-            instr.emit_finished(self, event, None)
-            return result  # type: ignore[no-any-return]
-        return await self._emit_guarded(plan, event, timeout)
+        return await self._emit_guarded(self._plan(event), event, timeout)
 
     async def _emit_guarded(self, plan: Plan, event: E, timeout: float | None) -> E:
-        """The emit with the extras: a deadline, instruments, or a caller that
-        is not inside this bus's cancel scope (so closing must cancel it)."""
+        """The emit with the extras: a deadline, or a caller that is not
+        inside this bus's cancel scope (so closing must cancel it)."""
         limit = check_timeout(timeout, "emit()")
         instr = self._tree.instruments
         if instr is not None:
-            instr.emit_started(self, event)
+            instr.notify("emit_started", self, event)
         scope = trio.CancelScope()
         if limit is not None:
             scope.deadline = trio.current_time() + limit
@@ -597,7 +590,10 @@ class Bus:
         try:
             with scope:
                 try:
-                    result = await plan.run(event, instr)
+                    if instr is None:
+                        result = await plan.run(event, current_task())
+                    else:
+                        result = await plan.run_observed(event, current_task(), instr)
                 except trio.Cancelled as exc:
                     running = running_handler(exc)
                     raise
@@ -617,7 +613,7 @@ class Bus:
         finally:
             self._emitting.discard(scope)
             if instr is not None:
-                instr.emit_finished(self, event, error)
+                instr.notify("emit_finished", self, event, error)
         return result
 
     def emit_soon(self, event: object) -> None:
@@ -634,11 +630,7 @@ class Bus:
 
     async def _emit_in_background(self, event: object) -> None:  # noqa: ASYNC910 - its emit checkpoints
         try:
-            try:
-                plan = self._plans[type(event)]
-            except KeyError:
-                plan = self._plan_for(event)
-            await self._emit_guarded(plan, event, None)
+            await self._emit_guarded(self._plan(event), event, None)
         except BusClosed:
             pass  # cancelled by the close, which counted it as lost
         except Exception as exc:
@@ -776,19 +768,21 @@ class Bus:
     def add_instrument(self, instrument: object) -> None:
         """Add an instrument to the whole bus tree (see :class:`Instrument`)."""
         tree = self._tree
-        instruments = tree.instruments or Instruments()
+        instruments = tree.instruments or Instruments(on_empty=self._instruments_gone)
         instruments.add(instrument)
         tree.instruments = instruments
         self._refresh_fast()
 
     def remove_instrument(self, instrument: object) -> None:
         """Remove an instrument; raises ``ValueError`` if it was not added."""
-        tree = self._tree
-        if tree.instruments is None:
+        if self._tree.instruments is None:
             raise ValueError(f"instrument {instrument!r} was not added to this bus")
-        tree.instruments.remove(instrument)
-        if not tree.instruments.objects:
-            tree.instruments = None
+        self._tree.instruments.remove(instrument)
+
+    def _instruments_gone(self) -> None:
+        # The last instrument was removed (or removed itself by raising):
+        # emits take the fast path again.
+        self._tree.instruments = None
         self._refresh_fast()
 
     def _refresh_fast(self) -> None:

@@ -10,18 +10,23 @@ configuration or entry points.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Final, Protocol, final
 
 import trio
-from trio.lowlevel import cancel_shielded_checkpoint, checkpoint_if_cancelled
+from trio.lowlevel import (
+    Task,
+    cancel_shielded_checkpoint,
+    checkpoint_if_cancelled,
+)
 
 from ._errors import HandlerTimeout, ListenerError, PipeError, Rejected, type_name
+from ._instruments import Instruments
 from ._subscription import CALL_ASYNC, CALL_SYNC, Subscription
 
 if TYPE_CHECKING:
-    from ._instruments import Instruments
+    from ._bus import Bus
 
 __all__ = ["Entry", "Plan", "collapse_cancelled", "hook_worker", "logger_for", "note_handler"]
 
@@ -38,6 +43,53 @@ _COUNTED: Final = "_eventbus_counted"
 #: A clock read costs about as much as an empty pipe call.
 SAMPLE_EVERY: Final = 16
 _SAMPLE_MASK: Final = SAMPLE_EVERY - 1
+
+#: What the timed emits without instruments observe: nobody.
+_NOBODY: Final = Instruments()
+
+
+# `await checkpoint_if_cancelled()` costs a coroutine of its own, about as
+# much as the rest of an emit with no subscribers. `_cancel_pending(task)`
+# makes its test without one: it counts the cancellation point (as trio does,
+# for `trio.testing.assert_checkpoints`) and says whether a cancellation (or a
+# KeyboardInterrupt) is due for `task`, the calling task (which emit has at
+# hand already); only then is trio's function awaited, to deliver it. The
+# test reads trio's private task state, so it is used only while
+# trio's own function reads exactly that state (checked once, at import);
+# otherwise `_cancel_pending` says yes every time and each emit awaits trio's
+# function, which is always correct.
+_TRIO_CANCEL_TEST: Final = frozenset(
+    {
+        "AssertionError",
+        "_cancel_points",
+        "_cancel_status",
+        "_core",
+        "_runner",
+        "checkpoint",
+        "current_task",
+        "effectively_cancelled",
+        "ki_pending",
+        "main_task",
+    }
+)
+
+
+def _cancel_due(task: Task) -> bool:
+    task._cancel_points += 1
+    return task._cancel_status.effectively_cancelled or (
+        task is task._runner.main_task and task._runner.ki_pending
+    )
+
+
+def _always(task: Task) -> bool:
+    return True
+
+
+_cancel_pending: Final[Callable[[Task], bool]] = (
+    _cancel_due
+    if frozenset(checkpoint_if_cancelled.__code__.co_names) == _TRIO_CANCEL_TEST
+    else _always
+)
 
 
 def logger_for(owner: str | None) -> logging.Logger:
@@ -109,7 +161,7 @@ def _bad_return(
     error = PipeError(handler_name(sub), sub.owner, event_type, result)
     error.__dict__[_COUNTED] = True
     if instr is not None:
-        instr.handler_failed(sub, event, error)
+        instr.notify("handler_failed", sub, event, error)
     return error
 
 
@@ -123,20 +175,30 @@ def _count_failure(sub: Subscription[Any], exc: BaseException, event_type: type)
 
 @final
 class Plan:
-    """What an emit of one event type on one bus or scope runs, in order."""
+    """What an emit of one event type on one bus or scope runs, in order.
+
+    ``run(event, task)`` is the emit without instruments, a coroutine
+    function picked at build time; ``run_observed(event, task, instr)`` is the
+    same emit with a clock read around every pipe and the instruments called.
+    ``run`` hands one emit in SAMPLE_EVERY to ``run_observed`` for the stats.
+    ``task`` is the calling task.
+    """
 
     __slots__ = (
-        "async_pipes",
-        "checkpoint",
-        "empty",
+        "async_chain",
         "entered",
         "event_type",
+        "fan_out",
+        "left",
         "listeners",
         "pipes",
         "queues",
         "run",
         "spawn",
         "stopped",
+        "sync_chain",
+        "timed",
+        "timed_stopped",
         "yield_at_end",
     )
 
@@ -146,113 +208,201 @@ class Plan:
         pipes: tuple[Entry, ...],
         listeners: tuple[Entry, ...],
         queues: tuple[Subscription[Any], ...],
-        checkpoint: Callable[[], Awaitable[None]],
+        *,
+        full: bool,
     ) -> None:
         self.event_type = event_type
         self.pipes = pipes
         self.listeners = listeners
         self.queues = queues
-        self.empty = not (pipes or listeners or queues)
-        # Pipe calls are counted per plan: emits that entered the chain, and
-        # per pipe how many chains ended there (raised, rejected, cancelled).
+        self.fan_out = bool(queues or listeners)
+        # Pipe calls are counted per plan, not per call: emits that entered
+        # the chain, and per pipe how many chains ended there (raised,
+        # rejected, cancelled); `flush` turns them into each pipe's calls.
+        # `run` counts `left` down to its next timed emit, which adds the
+        # untimed ones to come to `entered` at once: the count per emit stays
+        # a small int (no new object), and the untimed emits so far are
+        # `entered - left`. Timed emits, which the stats' time is scaled
+        # from, are `timed`; `timed_stopped` is their share of `stopped`.
         self.entered = 0
+        self.left = 0
         self.stopped = [0] * len(pipes)
-        # The common chain, every pipe a plain `async def` without a limit,
-        # gets a loop with no branch per pipe.
-        self.async_pipes: tuple[tuple[Subscription[Any], Any], ...] | None = (
-            tuple((sub, sub.handler) for sub, _, _ in pipes)
-            if all(mode == CALL_ASYNC for _, mode, _ in pipes)
-            else None
-        )
+        self.timed = 0
+        self.timed_stopped = [0] * len(pipes)
+        # The common chains, every pipe a plain `async def` without a limit
+        # or every pipe a plain function, get a loop with no branch per pipe.
+        calls = {mode for _, mode, _ in pipes}
+        handlers: tuple[tuple[Subscription[Any], Any], ...]
+        handlers = tuple((sub, sub.handler) for sub, _, _ in pipes)
+        self.async_chain = handlers if calls == {CALL_ASYNC} else ()
+        self.sync_chain = handlers if calls == {CALL_SYNC} else ()
         # An emit is one cancellation point, at the start (a cancelled caller
-        # runs no handler), and, in the default mode, one schedule point, at
-        # the end (after the hooks were queued, so their workers run at once),
-        # as trio's own channel operations are. Async listeners run in a
+        # runs no handler), and, in the full mode, one schedule point, at the
+        # end (after the hooks were queued, so their workers run at once), as
+        # trio's own channel operations are. Async listeners run in a
         # nursery, whose exit is a schedule point already.
         self.spawn = any(mode != CALL_SYNC for _, mode, _ in listeners)
-        self.checkpoint = checkpoint
-        self.yield_at_end = checkpoint is trio.lowlevel.checkpoint and not self.spawn
-        self.run = self.run_empty if self.empty else self.run_full
+        self.yield_at_end = full and not self.spawn
+        self.run: Callable[[Any, Task], Coroutine[Any, Any, Any]] = (
+            self._run if pipes or self.fan_out else self._run_empty
+        )
 
-    async def run_empty(self, event: Any, instr: Instruments | None) -> Any:
+    async def _run_empty(self, event: Any, task: Task) -> Any:
         """``run`` for an event type nobody subscribed to: the checkpoint alone."""
-        await self.checkpoint()
-        return event
+        if self.yield_at_end:
+            # trio's checkpoint() written out, with the task at hand: the
+            # schedule point, then the cancellation point.
+            await cancel_shielded_checkpoint()
+        if _cancel_pending(task):
+            await checkpoint_if_cancelled()
+        return event  # noqa: ASYNC910 - _cancel_pending() is the cancellation point
 
-    async def run_full(self, event: Any, instr: Instruments | None) -> Any:
+    async def _run(self, event: Any, task: Task) -> Any:
         """Pipes, then hook queues, then listeners; return the piped event."""
-        await checkpoint_if_cancelled()
+        if _cancel_pending(task):
+            await checkpoint_if_cancelled()
         if self.pipes:
-            self.entered += 1
-            if instr is None and self.entered & _SAMPLE_MASK != 1:
-                # The flat loops: no clock, no instrument, no per-call stores
-                # (calls are derived from `entered` and `stopped`); one emit
-                # in SAMPLE_EVERY takes the timed loop below for the stats.
-                event_type = self.event_type
-                sub = None
-                try:
-                    if self.async_pipes is not None:
-                        for sub, handler in self.async_pipes:
-                            result = await handler(event)
-                            if result.__class__ is not event_type and not isinstance(
-                                result, event_type
-                            ):
-                                raise _bad_return(sub, event, result, event_type, instr)
-                            event = result
-                    else:
-                        for sub, mode, limit in self.pipes:
-                            if mode == CALL_ASYNC:
-                                result = await sub.handler(event)  # type: ignore[misc]
-                            elif mode == CALL_SYNC:
-                                result = sub.handler(event)  # type: ignore[misc]
-                            else:
-                                result = await call_guarded(sub, limit, event)
-                            if result.__class__ is not event_type and not isinstance(
-                                result, event_type
-                            ):
-                                raise _bad_return(sub, event, result, event_type, instr)
-                            event = result
-                except BaseException as exc:
-                    self._pipe_failed(exc, sub, event, instr)
-                    raise
+            left = self.left
+            if not left:
+                # One emit in SAMPLE_EVERY reads the clock, for the stats
+                # (run_observed tests for a cancellation again: harmless).
+                self.left = SAMPLE_EVERY - 1
+                self.entered += SAMPLE_EVERY - 1  # the untimed ones to come
+                return await self.run_observed(event, task, None)
+            self.left = left - 1
+        # The flat loops: no clock, no instrument, no per-call stores (calls
+        # are derived from `entered` and `stopped`). A pipe that returns the
+        # event it got passes the cheapest test: that event was checked.
+        event_type = self.event_type
+        sub = None
+        try:
+            if chain := self.async_chain:
+                for sub, handler in chain:
+                    result = await handler(event)
+                    if (
+                        result is not event
+                        and result.__class__ is not event_type
+                        and not isinstance(result, event_type)
+                    ):
+                        raise _bad_return(sub, event, result, event_type, None)
+                    event = result
+            elif chain := self.sync_chain:
+                for sub, handler in chain:
+                    result = handler(event)
+                    if (
+                        result is not event
+                        and result.__class__ is not event_type
+                        and not isinstance(result, event_type)
+                    ):
+                        raise _bad_return(sub, event, result, event_type, None)
+                    event = result
             else:
-                event = await self._run_pipes_timed(event, instr)
-        if self.queues:
-            await self._queue(event, instr)
-        if self.listeners:
-            await self._run_listeners(event, instr)
+                for sub, mode, limit in self.pipes:
+                    handler = sub.handler
+                    if mode == CALL_ASYNC:
+                        result = await handler(event)  # type: ignore[misc]
+                    elif mode == CALL_SYNC:
+                        result = handler(event)  # type: ignore[misc]
+                    else:
+                        result = await call_guarded(sub, limit, event)
+                    if (
+                        result is not event
+                        and result.__class__ is not event_type
+                        and not isinstance(result, event_type)
+                    ):
+                        raise _bad_return(sub, event, result, event_type, None)
+                    event = result
+        except BaseException as exc:
+            self._pipe_failed(exc, sub, event, None, timed=False)
+            raise
+        if self.fan_out:
+            if self.queues:
+                await self._queue(event, None)
+            if self.listeners:
+                await self._run_listeners(event, None)
         if self.yield_at_end:
             await cancel_shielded_checkpoint()
-        return event
+        return event  # noqa: ASYNC910 - _cancel_pending() is the cancellation point
 
-    async def _run_pipes_timed(self, event: Any, instr: Instruments | None) -> Any:  # noqa: ASYNC910 - called from Plan.run, which checkpoints first
-        """The pipe chain with a clock read per handler, and instruments."""
-        event_type = self.event_type
-        sub: Subscription[Any] | None = None
+    async def run_observed(
+        self, event: Any, task: Task, instr: Instruments | None, bus: Bus | None = None
+    ) -> Any:
+        """``run`` with the clock read between pipes, and the instruments.
+
+        ``instr`` is ``None`` on the emits ``run`` times for the stats. With
+        ``bus`` (an emit on it that needs no cancel scope of its own), the
+        emit's ``emit_started`` and ``emit_finished`` are called here too,
+        so that an instrumented emit is still one coroutine.
+        """
+        # The instruments' methods are called directly, each in a try block
+        # of its own (free when nothing raises); see Instruments.
+        observed = _NOBODY if instr is None else instr
+        emitted = event
+        if bus is not None and (emit_started := observed.emit_started) is not None:
+            try:
+                emit_started(bus, event)
+            except Exception:
+                observed.broken("emit_started", emit_started)
         try:
-            t0 = perf_counter()
-            for sub, mode, limit in self.pipes:
-                if instr is not None:
-                    instr.handler_started(sub, event)
-                if mode == CALL_ASYNC:
-                    result = await sub.handler(event)  # type: ignore[misc]
-                elif mode == CALL_SYNC:
-                    result = sub.handler(event)  # type: ignore[misc]
-                else:
-                    result = await call_guarded(sub, limit, event)
-                t1 = perf_counter()
-                sub.timed_calls += 1
-                sub.timed_seconds += t1 - t0
-                if result.__class__ is not event_type and not isinstance(result, event_type):
-                    raise _bad_return(sub, event, result, event_type, instr)
-                if instr is not None:
-                    instr.handler_finished(sub, event, t1 - t0)
-                t0 = t1
-                event = result
+            if _cancel_pending(task):
+                await checkpoint_if_cancelled()
+            if self.pipes:
+                self.timed += 1
+                event_type = self.event_type
+                sub: Subscription[Any] | None = None
+                try:
+                    # One clock read per pipe: a pipe's time runs from the end
+                    # of the previous one (instrument calls in between included).
+                    t0 = perf_counter()
+                    for sub, mode, limit in self.pipes:
+                        if (started := observed.handler_started) is not None:
+                            try:
+                                started(sub, event)
+                            except Exception:
+                                observed.broken("handler_started", started)
+                        handler = sub.handler
+                        if mode == CALL_ASYNC:
+                            result = await handler(event)  # type: ignore[misc]
+                        elif mode == CALL_SYNC:
+                            result = handler(event)  # type: ignore[misc]
+                        else:
+                            result = await call_guarded(sub, limit, event)
+                        t1 = perf_counter()
+                        seconds = t1 - t0
+                        sub.timed_seconds += seconds
+                        if (
+                            result is not event
+                            and result.__class__ is not event_type
+                            and not isinstance(result, event_type)
+                        ):
+                            raise _bad_return(sub, event, result, event_type, instr)
+                        if (finished := observed.handler_finished) is not None:
+                            try:
+                                finished(sub, event, seconds)
+                            except Exception:
+                                observed.broken("handler_finished", finished)
+                        t0 = t1
+                        event = result
+                except BaseException as exc:
+                    self._pipe_failed(exc, sub, event, instr, timed=True)
+                    raise
+            if self.fan_out:
+                if self.queues:
+                    await self._queue(event, instr)
+                if self.listeners:
+                    await self._run_listeners(event, instr)
+            if self.yield_at_end:
+                await cancel_shielded_checkpoint()
         except BaseException as exc:
-            self._pipe_failed(exc, sub, event, instr)
+            if bus is not None:
+                observed.notify("emit_finished", bus, emitted, exc)
             raise
-        return event  # noqa: ASYNC910 - Plan.run checkpointed
+        if bus is not None and (emit_finished := observed.emit_finished) is not None:
+            try:
+                emit_finished(bus, emitted, None)
+            except Exception:
+                observed.broken("emit_finished", emit_finished)
+        return event  # noqa: ASYNC910 - _cancel_pending() is the cancellation point
 
     def _pipe_failed(
         self,
@@ -260,13 +410,17 @@ class Plan:
         sub: Subscription[Any] | None,
         event: object,
         instr: Instruments | None,
+        *,
+        timed: bool,
     ) -> None:
         """Account for a pipe that raised; the caller re-raises ``exc``."""
         if sub is None:
             return
         for index, (other, _, _) in enumerate(self.pipes):
             if other is sub:
-                self.stopped[index] += 1  # called, and the chain ended there
+                # Called, and the chain ended there.
+                self.stopped[index] += 1
+                self.timed_stopped[index] += timed
                 break
         if exc.__dict__.pop(_COUNTED, False):
             return
@@ -281,20 +435,26 @@ class Plan:
         else:
             _count_failure(sub, exc, self.event_type)
         if instr is not None:
-            instr.handler_failed(sub, event, exc)
+            instr.notify("handler_failed", sub, event, exc)
 
     def flush(self) -> None:
         """Fold the pipe call counts gathered by this plan into the
-        subscriptions' ``calls`` (before the plan is dropped or stats read)."""
-        reached = self.entered
+        subscriptions' ``calls`` and ``timed_calls`` (before the plan is
+        dropped or stats are read)."""
+        timed = self.timed
+        reached = self.entered - self.left + timed
         if not reached:
             return
-        stopped = self.stopped
+        stopped, timed_stopped = self.stopped, self.timed_stopped
         for index, (sub, _, _) in enumerate(self.pipes):
             sub.calls += reached
+            sub.timed_calls += timed
             reached -= stopped[index]
-            stopped[index] = 0
-        self.entered = 0
+            timed -= timed_stopped[index]
+            stopped[index] = timed_stopped[index] = 0
+        # What is left of the count `run` took in advance stays.
+        self.entered = self.left
+        self.timed = 0
 
     async def _queue(self, event: Any, instr: Instruments | None) -> None:  # noqa: ASYNC910 - called from Plan.run, which checkpoints first
         for sub in self.queues:
@@ -362,7 +522,7 @@ def _drop(sub: Subscription[Any], event: object, instr: Instruments | None) -> N
             sub.capacity,
         )
     if instr is not None:
-        instr.hook_dropped(sub, event)
+        instr.notify("hook_dropped", sub, event)
 
 
 def _call_sync_listener(
@@ -373,7 +533,7 @@ def _call_sync_listener(
     instr: Instruments | None,
 ) -> None:
     if instr is not None:
-        instr.handler_started(sub, event)
+        instr.notify("handler_started", sub, event)
     t0 = perf_counter()
     try:
         sub.handler(event)  # type: ignore[misc]
@@ -384,14 +544,14 @@ def _call_sync_listener(
         _count_failure(sub, exc, event_type)
         failures.append(exc)
         if instr is not None:
-            instr.handler_failed(sub, event, exc)
+            instr.notify("handler_failed", sub, event, exc)
         return
     elapsed = perf_counter() - t0
     sub.calls += 1
     sub.timed_calls += 1
     sub.timed_seconds += elapsed
     if instr is not None:
-        instr.handler_finished(sub, event, elapsed)
+        instr.notify("handler_finished", sub, event, elapsed)
 
 
 async def _run_listener(  # noqa: ASYNC910 - a task of the listener nursery, which is the schedule point
@@ -403,7 +563,7 @@ async def _run_listener(  # noqa: ASYNC910 - a task of the listener nursery, whi
     instr: Instruments | None,
 ) -> None:
     if instr is not None:
-        instr.handler_started(sub, event)
+        instr.notify("handler_started", sub, event)
     t0 = perf_counter()
     try:
         if mode == CALL_ASYNC:
@@ -417,7 +577,7 @@ async def _run_listener(  # noqa: ASYNC910 - a task of the listener nursery, whi
         _count_failure(sub, exc, type(event))
         failures.append(exc)
         if instr is not None:
-            instr.handler_failed(sub, event, exc)
+            instr.notify("handler_failed", sub, event, exc)
         return  # noqa: ASYNC910 - a nursery task
     except BaseException as exc:
         _mark_running(exc, sub)
@@ -427,7 +587,7 @@ async def _run_listener(  # noqa: ASYNC910 - a task of the listener nursery, whi
     sub.timed_calls += 1
     sub.timed_seconds += elapsed
     if instr is not None:
-        instr.handler_finished(sub, event, elapsed)
+        instr.notify("handler_finished", sub, event, elapsed)
 
 
 class _HasInstruments(Protocol):
@@ -459,7 +619,7 @@ async def hook_worker(
                 instr = tree.instruments
                 timed = instr is not None or sub.calls & _SAMPLE_MASK == 0
                 if instr is not None:
-                    instr.handler_started(sub, event)
+                    instr.notify("handler_started", sub, event)
                 if timed:
                     t0 = perf_counter()
                 try:
@@ -478,14 +638,14 @@ async def hook_worker(
                         exc_info=exc,
                     )
                     if instr is not None:
-                        instr.handler_failed(sub, event, exc)
+                        instr.notify("handler_failed", sub, event, exc)
                 else:
                     if timed:
                         elapsed = perf_counter() - t0
                         sub.timed_calls += 1
                         sub.timed_seconds += elapsed
                         if instr is not None:
-                            instr.handler_finished(sub, event, elapsed)
+                            instr.notify("handler_finished", sub, event, elapsed)
                 # Delivered (or failed): one more call ended, one fewer
                 # pending; 0 once the bus gave up and counted the rest as lost.
                 sub.calls += 1

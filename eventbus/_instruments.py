@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
@@ -66,17 +67,43 @@ class Instrument:
 class Instruments:
     """Calls every added instrument that defines a method; drops broken ones.
 
-    Each method keeps a tuple of ``(instrument, bound method)`` pairs, rebuilt
-    on add and remove, so a call is one loop over a tuple (removal while a
-    loop runs replaces the tuple, never mutates it).
+    For each method of :class:`Instrument` there is an attribute of the same
+    name, rebuilt on add and remove: ``None`` when no instrument defines the
+    method, the instrument's own bound method when exactly one does (the hot
+    path calls it directly), and a loop over all of them when several do.
+    The hot path calls such an attribute in a ``try`` block of its own and
+    hands what it called to :meth:`broken` when it raises::
+
+        started = instruments.handler_started
+        if started is not None:
+            try:
+                started(subscription, event)
+            except Exception:
+                instruments.broken("handler_started", started)
+
+    Elsewhere :meth:`notify` does the same in one call.
     """
 
-    __slots__ = ("_calls", "objects")
+    __slots__ = ("_calls", "_on_empty", "objects", *METHODS)
 
-    def __init__(self) -> None:
+    emit_started: Callable[[Bus, object], object] | None
+    emit_finished: Callable[[Bus, object, BaseException | None], object] | None
+    handler_started: Callable[[Subscription[Any], object], object] | None
+    handler_finished: Callable[[Subscription[Any], object, float], object] | None
+    handler_failed: Callable[[Subscription[Any], object, BaseException], object] | None
+    hook_dropped: Callable[[Subscription[Any], object], object] | None
+
+    def __init__(self, *, on_empty: Callable[[], None] | None = None) -> None:
         self.objects: list[object] = []
+        # Called when the last instrument is removed, however that happens.
+        self._on_empty = on_empty
+        # Per method: (instrument, its bound method) in the order added. A
+        # change replaces the tuple, never mutates it, so a loop in progress
+        # is not disturbed by a removal.
         self._calls: dict[str, tuple[tuple[object, Callable[..., object]], ...]]
         self._calls = dict.fromkeys(METHODS, ())
+        for name in METHODS:
+            setattr(self, name, None)
 
     def add(self, obj: object) -> None:
         if obj in self.objects:
@@ -97,6 +124,7 @@ class Instruments:
             )
         for name, method in found:
             self._calls[name] = (*self._calls[name], (obj, method))
+            self._rebuild(name)
         self.objects.append(obj)
 
     def remove(self, obj: object) -> None:
@@ -104,55 +132,40 @@ class Instruments:
             raise ValueError(f"instrument {obj!r} was not added to this bus")
         self.objects.remove(obj)
         for name, calls in self._calls.items():
-            self._calls[name] = tuple((o, m) for o, m in calls if o is not obj)
+            if any(o is obj for o, _ in calls):
+                self._calls[name] = tuple((o, m) for o, m in calls if o is not obj)
+                self._rebuild(name)
+        if not self.objects and self._on_empty is not None:
+            self._on_empty()
+
+    def _rebuild(self, name: str) -> None:
+        calls = self._calls[name]
+        if not calls:
+            setattr(self, name, None)
+        elif len(calls) == 1:
+            setattr(self, name, calls[0][1])
+        else:
+            setattr(self, name, partial(self.notify, name))
+
+    def notify(self, name: str, *args: object) -> None:
+        """Call method ``name`` of every instrument that defines it."""
+        for obj, method in self._calls[name]:
+            try:
+                method(*args)
+            except Exception:
+                self._broken(obj, name)
+
+    def broken(self, name: str, called: Callable[..., object]) -> None:
+        """``called``, the attribute ``name`` read before, raised: log it and
+        remove its instrument. Call it from the ``except`` block."""
+        for obj, method in self._calls[name]:
+            if method is called:
+                self._broken(obj, name)
+                return
+        # Removed already (it removed itself, say, and then raised).
+        self._broken(getattr(called, "__self__", called), name)
 
     def _broken(self, obj: object, name: str) -> None:
         logger.exception("instrument %r raised in %s and was removed from the bus", obj, name)
         if obj in self.objects:
             self.remove(obj)
-
-    def emit_started(self, bus: Bus, event: object) -> None:
-        for obj, method in self._calls["emit_started"]:
-            try:
-                method(bus, event)
-            except Exception:
-                self._broken(obj, "emit_started")
-
-    def emit_finished(self, bus: Bus, event: object, error: BaseException | None) -> None:
-        for obj, method in self._calls["emit_finished"]:
-            try:
-                method(bus, event, error)
-            except Exception:
-                self._broken(obj, "emit_finished")
-
-    def handler_started(self, subscription: Subscription[Any], event: object) -> None:
-        for obj, method in self._calls["handler_started"]:
-            try:
-                method(subscription, event)
-            except Exception:
-                self._broken(obj, "handler_started")
-
-    def handler_finished(
-        self, subscription: Subscription[Any], event: object, seconds: float
-    ) -> None:
-        for obj, method in self._calls["handler_finished"]:
-            try:
-                method(subscription, event, seconds)
-            except Exception:
-                self._broken(obj, "handler_finished")
-
-    def handler_failed(
-        self, subscription: Subscription[Any], event: object, error: BaseException
-    ) -> None:
-        for obj, method in self._calls["handler_failed"]:
-            try:
-                method(subscription, event, error)
-            except Exception:
-                self._broken(obj, "handler_failed")
-
-    def hook_dropped(self, subscription: Subscription[Any], event: object) -> None:
-        for obj, method in self._calls["hook_dropped"]:
-            try:
-                method(subscription, event)
-            except Exception:
-                self._broken(obj, "hook_dropped")

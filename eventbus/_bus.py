@@ -108,6 +108,7 @@ class Bus:
         "_closers",
         "_closing",
         "_depth",
+        "_drain_spent",
         "_emitting",
         "_fast",
         "_nursery",
@@ -162,6 +163,9 @@ class Bus:
         self._fast = tree.instruments is None
         self._was_cancelled = False
         self._soon_pending = 0
+        # Seconds of drain_timeout that settle() used before the plugins
+        # stopped; the close's drain gets the rest.
+        self._drain_spent = 0.0
         self._soon_lost = 0
         self._soon_idle: trio.Event | None = None
         self._plugins: tuple[PluginInfo, ...] = ()

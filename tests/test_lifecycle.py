@@ -1076,3 +1076,74 @@ def test_plan_plugins_loads_and_orders_without_starting(site):
     import ebfake_audit
 
     assert ebfake_audit.JOURNAL == []
+
+
+# -- emit_soon work at the end of the block ------------------------------------------------
+
+
+def slow_listener(name: str, seen: list[str]) -> Plugin:
+    """A plugin whose listener takes a while before it records the event."""
+
+    class Slow(Plugin):
+        @listener(Shipped)
+        async def note(self, event):
+            await trio.sleep(0.5)
+            seen.append(f"{self.name} saw {event.id}")
+
+    Slow.name = name
+    Slow.__qualname__ = f"Slow_{name}"
+    return Slow()
+
+
+async def test_emit_soon_work_reaches_the_plugins_before_they_stop(autojump_clock):
+    seen: list[str] = []
+    async with open_bus(plugins=[slow_listener("audit", seen)]) as bus:
+        bus.emit_soon(Shipped(id=1))
+        bus.emit_soon(Shipped(id=2))
+    # The two background emits run concurrently: either may finish first.
+    assert sorted(seen) == ["audit saw 1", "audit saw 2"]
+    assert bus.emit_soon_lost == 0
+    assert [info.state for info in bus.plugins] == ["stopped"]
+
+
+async def test_emit_soon_work_reaches_a_scopes_plugins_before_they_stop(autojump_clock):
+    seen: list[str] = []
+    async with open_bus() as bus:
+        async with bus.scope("request") as scope:
+            await add_plugin(scope, slow_listener("audit", seen))
+            scope.emit_soon(Shipped(id=7))
+        assert seen == ["audit saw 7"]
+
+
+async def test_emit_soon_work_past_drain_timeout_is_lost_not_waited_for(autojump_clock):
+    seen: list[str] = []
+    async with open_bus(plugins=[slow_listener("audit", seen)], drain_timeout=0.1) as bus:
+        bus.emit_soon(Shipped(id=1))
+    assert seen == []
+    assert bus.emit_soon_lost == 1
+    assert trio.current_time() < 1
+
+
+async def test_waiting_for_emit_soon_work_and_the_drain_share_drain_timeout(autojump_clock):
+    seen: list[str] = []
+    async with open_bus(plugins=[slow_listener("audit", seen)], drain_timeout=2) as bus:
+
+        @bus.listener(Shipped)
+        async def endless(event):
+            await trio.sleep_forever()
+
+        bus.emit_soon(Shipped(id=1))
+        start = trio.current_time()
+    assert trio.current_time() - start == pytest.approx(2)
+    assert seen == ["audit saw 1"]
+    assert bus.emit_soon_lost == 1
+
+
+async def test_a_cancelled_block_does_not_wait_for_emit_soon_work(autojump_clock):
+    seen: list[str] = []
+    with trio.move_on_after(0.1):
+        async with open_bus(plugins=[slow_listener("audit", seen)]) as bus:
+            bus.emit_soon(Shipped(id=1))
+            await trio.sleep_forever()
+    assert seen == []
+    assert bus.emit_soon_lost == 1

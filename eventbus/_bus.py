@@ -548,20 +548,20 @@ class Bus:
             task = current_task()
             if self._owner is None or task is self._owner:
                 if self._fast:
-                    try:  # self._plan(event), written out
-                        plan = self._plans[type(event)]
-                    except KeyError:
-                        plan = self._plan_for(event)
+                    instr = None
+                else:
+                    # Instruments alone need no cancel scope of our own.
+                    instr = self._tree.instruments
+                    if instr is None or self._closing or self._closed:
+                        return self._emit_slow(event, timeout)
+                try:  # self._plan(event), written out
+                    plan = self._plans[type(event)]
+                except KeyError:
+                    plan = self._plan_for(event)
+                if instr is None:
                     run = plan.run  # an attribute read, cheaper than a method look-up
                     return run(event, task)
-                instr = self._tree.instruments
-                if instr is not None and not (self._closing or self._closed):
-                    # Instruments alone need no cancel scope of our own.
-                    try:
-                        plan = self._plans[type(event)]
-                    except KeyError:
-                        plan = self._plan_for(event)
-                    return plan.run_observed(event, task, instr, self)
+                return plan.run_observed(event, task, instr, self)
         return self._emit_slow(event, timeout)
 
     def _plan(self, event: object) -> Plan:

@@ -40,7 +40,7 @@ from . import _discovery
 from ._config import BusConfig, PluginConfig, structure_options
 from ._errors import BusClosed, ConfigError, PluginError, PluginPhase
 from ._plugins import Plugin, handler_specs
-from ._scope import _give_up, wait_idle
+from ._scope import _give_up, settle, wait_idle
 from ._subscription import Subscription
 
 if TYPE_CHECKING:
@@ -879,10 +879,15 @@ async def start_plugins(
 
 
 async def stop_plugins(bus: Bus) -> list[PluginError]:  # noqa: ASYNC910 - shielded clean-up at close
-    """Stop a node's plugins (every one, in reverse start order); return the failures."""
+    """Stop a node's plugins (every one, in reverse start order); return the failures.
+
+    The node's ``emit_soon`` work in flight finishes first (see ``settle``),
+    so an event handed to it just before the block ended reaches them.
+    """
     manager = _managers.pop(bus, None)
     if manager is None:
         return []  # noqa: ASYNC910 - no plugins here
+    await settle(bus)
     return await manager.stop()
 
 

@@ -11,7 +11,7 @@ from ._config import BusConfig, load_config
 from ._discovery import autoload_disabled_by_env
 from ._errors import PluginError
 from ._lifecycle import start_plugins, stop_error, stop_plugins
-from ._scope import close_node, own_nursery, settle
+from ._scope import close_node, own_nursery
 from ._subscription import check_positive_int, check_timeout
 
 if TYPE_CHECKING:
@@ -72,9 +72,9 @@ async def open_bus(
     Keyword arguments win over the configuration's values. Plugins start in
     ``requires`` order before the block runs and stop in reverse after it,
     once the ``emit_soon`` work in flight has finished (so its events reach
-    them). On exit, hook queues and ``emit_soon`` work drain for up to
-    ``drain_timeout`` seconds each time; anything left is cancelled, counted
-    and logged as lost.
+    them). On exit, hook queues and ``emit_soon`` work drain, waiting for
+    the plugins included, for up to ``drain_timeout`` seconds in all;
+    anything left is cancelled, counted and logged as lost.
 
     Raises:
         ConfigError: The configuration is invalid (every problem listed).
@@ -137,8 +137,6 @@ async def open_bus(
                     for failure in await stop_plugins(bus):  # noqa: ASYNC102 - shielded, each step bounded
                         exc.add_note(f"while stopping the plugins: {failure}")
                     raise
-                if bus.plugins:
-                    await settle(bus)
                 failures = await stop_plugins(bus)
         finally:
             # Running lifespans are shielded: they end only when stopped, so

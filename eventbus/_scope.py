@@ -98,8 +98,6 @@ async def close_node(self: Bus) -> None:  # noqa: ASYNC910 - shielded clean-up
     """Run the node's close callbacks (its plugins stop, in reverse), then close it."""
     closers, self._closers = self._closers, []
     try:
-        if closers:
-            await settle(self)
         for closer in reversed(closers):
             await closer()  # noqa: ASYNC102 - a plugin stop, shielded and bounded by stop_timeout
     finally:

@@ -237,20 +237,14 @@ class Codec:
             Exception: Whatever the converter or ``json`` raise for an event
                 they cannot represent.
         """
-        cls = type(event)
-        try:
-            name, unstructure = self._encoders[cls]
-        except KeyError:
-            name, unstructure = self._encoding(cls)
-        data = self._dumps(unstructure(event)).encode()
-        return {F_VERSION: VERSION_BYTES, F_NAME: name, F_ORIGIN: origin, F_DATA: data}
+        return self.encoder(type(event), origin)(event)
 
     def encoder(self, cls: type, origin: bytes) -> Callable[[Any], dict[bytes, bytes]]:
         """The function that makes the entry's fields for an event of class ``cls``.
 
-        :meth:`encode` with what it looks up per class (the wire name, the
-        unstructure hook) looked up once, and ``origin`` bound: the forwarder
-        calls it for every event of that class. It raises what :meth:`encode`
+        What it looks up per class (the wire name, the unstructure hook) is
+        looked up once, and ``origin`` is bound: the forwarder keeps one per
+        class and calls it for every event. It raises what :meth:`encode`
         raises.
         """
         name, unstructure = self._encoding(cls)

@@ -564,6 +564,25 @@ class Bus:
                 return plan.run_observed(event, task, instr, self)
         return self._emit_slow(event, timeout)
 
+    def _emit_in_batch(self, event: E) -> Coroutine[Any, Any, E]:
+        """``emit``, for a caller that yields to the scheduler once per batch.
+
+        The same emit (a cancellation point; pipes, hooks, listeners) without
+        the schedule point at its end, for code of ours that emits a bounded
+        batch of events in a row and then awaits something that schedules
+        (the Redis bridge's reader, whose XACK follows each batch). An emit
+        with instruments, a deadline or from another task is ``emit`` itself.
+        """
+        if self._fast:
+            task = current_task()
+            if self._owner is None or task is self._owner:
+                try:
+                    plan = self._plans[type(event)]
+                except KeyError:
+                    plan = self._plan_for(event)
+                return plan.unscheduled().run(event, task)
+        return self.emit(event)
+
     def _plan(self, event: object) -> Plan:
         try:
             return self._plans[type(event)]

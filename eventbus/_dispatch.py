@@ -185,6 +185,7 @@ class Plan:
     """
 
     __slots__ = (
+        "_unscheduled",
         "async_chain",
         "entered",
         "event_type",
@@ -246,6 +247,25 @@ class Plan:
         self.run: Callable[[Any, Task], Coroutine[Any, Any, Any]] = (
             self._run if pipes or self.fan_out else self._run_empty
         )
+        self._unscheduled: Plan | None = None
+
+    def unscheduled(self) -> Plan:
+        """This plan without the schedule point at the end of each emit.
+
+        For a caller that emits a batch of events in a row and yields to the
+        scheduler once per batch itself (the Redis bridge's reader, at its
+        XACK): each emit stays a cancellation point. The same plan when
+        there is no such schedule point to leave out. Its call counts are
+        its own, folded in by :meth:`flush` with this plan's.
+        """
+        if not self.yield_at_end:
+            return self
+        plan = self._unscheduled
+        if plan is None:
+            plan = self._unscheduled = Plan(
+                self.event_type, self.pipes, self.listeners, self.queues, full=False
+            )
+        return plan
 
     async def _run_empty(self, event: Any, task: Task) -> Any:
         """``run`` for an event type nobody subscribed to: the checkpoint alone."""
@@ -441,6 +461,8 @@ class Plan:
         """Fold the pipe call counts gathered by this plan into the
         subscriptions' ``calls`` and ``timed_calls`` (before the plan is
         dropped or stats are read)."""
+        if self._unscheduled is not None:
+            self._unscheduled.flush()
         timed = self.timed
         reached = self.entered - self.left + timed
         if not reached:

@@ -289,3 +289,78 @@ async def test_a_stats_read_during_an_emit_keeps_the_counts_right():
         assert calls(bus) == [(EMITS, 0, 1), (EMITS - 1, 0, 0)]
     # each read counts the emit in progress as having entered the chain
     assert [s[0] for s in seen] == list(range(1, EMITS + 1))
+
+
+# -- the emit of a batch reader (Bus._emit_in_batch, used by the Redis bridge) --
+
+
+async def test_an_emit_in_a_batch_skips_only_the_schedule_point():
+    ran = []
+    hooked = []
+
+    async def other_task():
+        ran.append("other task")
+
+    async with open_bus() as bus, trio.open_nursery() as nursery:
+        bus.pipe(Tick)(passing("sync"))
+        bus.hook(Tick)(hooked.append)
+        bus.listener(Tick)(lambda event: None)
+        nursery.start_soon(other_task)
+        for n in range(EMITS):
+            assert await bus._emit_in_batch(Tick(n)) == Tick(n)
+        # no schedule point: neither the other task nor the hook's worker ran
+        assert ran == []
+        assert hooked == []
+        await trio.lowlevel.checkpoint()  # the batch's own schedule point
+        await trio.testing.wait_all_tasks_blocked()
+        assert ran == ["other task"]
+        assert hooked == [Tick(n) for n in range(EMITS)]
+
+
+async def test_an_emit_in_a_batch_is_cancellable_and_runs_no_handler_when_cancelled():
+    ran = []
+    async with open_bus() as bus:
+        bus.pipe(Tick)(lambda event: ran.append(event) or event)
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await bus._emit_in_batch(Tick(-1))
+        assert scope.cancelled_caught
+        assert ran == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_pipe_counts_add_up_over_emits_in_and_out_of_batches(mode):
+    def gate(event):
+        if event.n % 5 == 0:
+            raise eventbus.Rejected("fives")
+        return event
+
+    async with open_bus(checkpoint=mode) as bus:
+        bus.pipe(Tick)(passing("sync"))
+        bus.pipe(Tick)(gate)
+        bus.pipe(Tick)(passing("sync"))
+        rejected = 0
+        for n in range(1, EMITS + 1):
+            emit = bus._emit_in_batch if n % 3 else bus.emit
+            try:
+                await emit(Tick(n))
+            except eventbus.Rejected:
+                rejected += 1
+            if n == EMITS // 2:
+                assert calls(bus)[0] == (n, 0, 0)
+        assert calls(bus) == [(EMITS, 0, 0), (EMITS, rejected, 0), (EMITS - rejected, 0, 0)]
+
+
+async def test_an_emit_in_a_batch_with_an_instrument_is_a_plain_emit():
+    seen = []
+
+    class Recorder(eventbus.Instrument):
+        def emit_finished(self, bus, event, error):
+            seen.append(event)
+
+    async with open_bus() as bus:
+        bus.add_instrument(Recorder())
+        bus.pipe(Tick)(passing("sync"))
+        with trio.testing.assert_checkpoints():
+            await bus._emit_in_batch(Tick(1))
+        assert seen == [Tick(1)]

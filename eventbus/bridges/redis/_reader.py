@@ -371,7 +371,9 @@ class Reader:
         limit = self.options.max_deliveries
         acks = self._acks
         counters = self._counters
-        emit = self._bus.emit
+        # Each emit is a cancellation point; the XACK after the batch is its
+        # schedule point (see Bus._emit_in_batch).
+        emit = self._bus._emit_in_batch
         for entry in entries:
             if self._stopping:
                 # The rest stays pending: claimed after claim_idle.

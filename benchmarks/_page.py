@@ -180,6 +180,8 @@ def page(run: Run) -> str:
         "",
         *_report.targets_table(run.targets),
         "",
+        *_report.misses_lines(run.targets),
+        "",
         "## Summary",
         "",
         "![us/event per variant and scenario](benchmarks.png)",

@@ -20,6 +20,7 @@ from ._memory import HOOK_CAPACITY
 from ._scenarios import (
     EVENTBUS_LABELS,
     FLOOR_LIMIT,
+    INSTRUMENT_LIMIT,
     MODES,
     PEER_LABELS,
     PEERS,
@@ -424,6 +425,59 @@ def targets_table(targets: Sequence[Target]) -> list[str]:
                 cells.append(t.verdict + (f" ({t.detail})" if t.detail else ""))
         body.append(cells)
     return markdown_table(["target", "default mode", 'checkpoint="cancel"'], body, "lll")
+
+
+# Why a target can be missed, by what it compares. Each applies to the
+# targets of the run that failed; the page lists those, then these reasons.
+_WHY_FLOOR = (
+    "**Against the floors** (`<= {limit}x its floor`): a floor is the handler calls "
+    "written inline in the timed loop, plus trio's own check. An emit is a call "
+    "that looks up the calling task and the plan of the event's type and runs one "
+    "coroutine; the pipe loop checks what each pipe returned; one emit in 16 reads "
+    "the clock around each pipe for `bus.stats()`. These are fixed costs of "
+    "Python calls, a few tenths of a microsecond per emit (the summary table "
+    "gives both). In the default mode they come on top of a schedule "
+    "point ten times their size (last column of the table above); in the cancel "
+    "mode the floor is small enough for these costs alone to exceed the limit: no "
+    "code that is called rather than written inline can reach an inline floor "
+    "there."
+)
+_WHY_PEER = (
+    "**Against aiosignal** (`faster than every async peer`): `Signal.send` is one "
+    "coroutine that awaits the receivers of one list in turn: no cancellation "
+    "point, no look-up by event type, no return value to check, no stats. In the "
+    "cancel mode an emit does each of these. In S2, aiosignal awaits the 10 "
+    "listeners one after another, where the bus runs them concurrently (a task "
+    "each, as DESIGN requires), so it saves ten task starts per emit."
+)
+_WHY_INSTRUMENT = (
+    "**S7** (`<= {limit}x S1`): an instrument's dozen calls per emit cost the same "
+    "in both modes; set against the much smaller cancel-mode emit they add more "
+    "than 30%."
+)
+
+
+def misses_lines(targets: Sequence[Target]) -> list[str]:
+    """The targets this run missed, and why (or that every target was met)."""
+    failed = [t for t in targets if t.passed is False]
+    if not failed:
+        return ["Every target is met in this run."]
+    lines = ["### Where a target is missed, and why", ""]
+    for t in failed:
+        mode = 'checkpoint="cancel"' if t.mode == "cancel" else "default mode"
+        detail = f" ({t.detail})" if t.detail else ""
+        lines.append(f"- {t.name}, {mode}: {t.verdict}{detail}")
+    lines.append("")
+    reasons = []
+    if any("its floor" in t.name for t in failed):
+        reasons.append(_WHY_FLOOR.format(limit=FLOOR_LIMIT))
+    if any("async peer" in t.name for t in failed):
+        reasons.append(_WHY_PEER)
+    if any(t.name.startswith("S7") for t in failed):
+        reasons.append(_WHY_INSTRUMENT.format(limit=INSTRUMENT_LIMIT))
+    for reason in reasons:
+        lines += [reason, ""]
+    return lines
 
 
 def memory_lines(flows: Sequence[FlowResult], subs: SubscriptionResult | None) -> list[str]:

@@ -257,9 +257,11 @@ def section(
     gap = (
         "Where the gap goes: the Redis commands cost both variants the same (coredis "
         "builds and checks each XADD in Python, the largest single cost here); the "
-        "bridge adds, per event, the bus on each side (an emit, which is a schedule "
-        "point, and on the producing side the forwarding hook's delivery) and the "
-        "codec both ways (cattrs, JSON). The bridge batches as the floor does: full "
+        "bridge adds, per event, the bus on each side and the codec both ways "
+        "(cattrs, JSON). On the producing side an emit is a schedule point and the "
+        "forwarding hook's worker takes a turn of its own, so two task switches per "
+        "event; the reader on the consuming side emits a batch in a row and yields "
+        "once per batch, at its XACK. The bridge batches as the floor does: full "
         "pipelines of `--batch` XADDs under load."
     )
     lines = [

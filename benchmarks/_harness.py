@@ -61,8 +61,9 @@ class Variant:
         floor: key of the floor this row is compared to.
         ref: key of the baseline row for the "same cost as S1" targets (S5-S7).
         ref_limit: the largest ratio to `ref` that passes.
-        schedules: an async peer whose emit contains a schedule point (a full
-            checkpoint); only those are fair game for the default mode.
+        schedules: an async peer whose emit operation is itself a schedule
+            point (anyio's task group exit), not only its handlers; only those
+            are held against the default mode.
         note: the footnote (what the peer does differently, or why n/a).
     """
 

@@ -112,9 +112,12 @@ Use it in hot loops whose handlers or callers yield anyway.
 
 blinker's `send_async`, aiosignal's `Signal.send` and pyee's
 `TrioEventEmitter.emit` do not checkpoint at all (not even a cancellation
-point): they are compared with the cancel mode. The default mode is held to
-"faster than every async peer" only against peers whose emit schedules too
-(S2, where every listener checkpoints); against the others its cell says `-`.
+point; in S2 the listeners do, one after another): "faster than every async
+peer" sets them against the cancel mode. The default mode is held to it only
+against anyio's task group, whose exit is a schedule point as an emit is;
+against the others its cell says `-`, and the difference is the schedule
+point of the table below. pyee's `TrioEventEmitter.emit` is a plain method
+that returns at once, so it goes with the peers that never checkpoint.
 """
 
 

@@ -288,7 +288,6 @@ def s2() -> list[Variant]:
             "blinker send_async",
             _peers.blinker_send_async(lambda: async_yields(FAN_OUT)),
             sync=False,
-            schedules=True,
             note=serial,
         ),
         _peer(t, "pyee", _peers.pyee_emit(lambda: sync_noops(FAN_OUT)), sync=True, note=sync_note),
@@ -303,7 +302,6 @@ def s2() -> list[Variant]:
             "aiosignal",
             _peers.aiosignal_send(lambda: async_yields(FAN_OUT)),
             sync=False,
-            schedules=True,
             note=serial,
         ),
         _peer(

@@ -107,7 +107,11 @@ def validate_options(
     where: str | None = None,
 ) -> dict[str, Any]:
     """Check every option and return them normalised; raises at the call site."""
-    what = where or f"subscribing {getattr(handler, '__qualname__', repr(handler))}"
+    if where is not None:
+        what = where
+    else:
+        name = getattr(handler, "__qualname__", None)  # repr() only when there is none
+        what = f"subscribing {name if isinstance(name, str) else repr(handler)}"
     if not isinstance(event_type, type):
         raise TypeError(f"{what}: the event type must be a class, got {event_type!r}")
     if kind not in (*KINDS, "stream"):

@@ -96,6 +96,29 @@ async def test_subscribing_an_async_generator_function(kind):
         await assert_nothing_registered(bus, before)
 
 
+class Unprintable:
+    """An object whose repr fails: a half-built plugin, a proxy."""
+
+    def __repr__(self):
+        raise RuntimeError("no repr yet")
+
+    def on_ping(self, event):
+        return event
+
+    async def broken(self, event):
+        yield event
+
+
+async def test_a_bound_method_of_an_object_without_a_repr_subscribes():
+    owner = Unprintable()
+    async with open_bus() as bus:
+        bus.pipe(Ping)(owner.on_ping)
+        assert await bus.emit(Ping(1)) == Ping(1)
+        # and a mistake is still named, by the method's qualified name
+        with pytest.raises(TypeError, match=r"Unprintable\.broken"):
+            bus.pipe(Ping)(owner.broken)
+
+
 @pytest.mark.parametrize("event_type", ["Ping", Ping(), 3, None])
 async def test_subscribing_to_something_that_is_not_a_class(event_type):
     async with open_bus() as bus:

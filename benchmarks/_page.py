@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 import attrs
 
 from . import _report
 from ._harness import Measurement, Variant
+from ._marked import SECTION
 from ._memory import FlowResult, SubscriptionResult
 from ._scenarios import TABLES
 
@@ -121,14 +121,9 @@ that returns at once, so it goes with the peers that never checkpoint.
 """
 
 
-# Other scripts (``python -m benchmarks.bridge``...) keep their own section of
-# the page between such markers: rewriting the page must carry them over.
-_FOREIGN = re.compile(r"<!-- ([\w-]+):start -->.*?<!-- \1:end -->", re.DOTALL)
-
-
 def merge(page: str, old: str | None) -> str:
     """`page`, followed by the marked sections other scripts wrote into `old`."""
-    sections = [m.group(0) for m in _FOREIGN.finditer(old or "")]
+    sections = [m.group(0) for m in SECTION.finditer(old or "")]
     if not sections:
         return page
     return page.rstrip("\n") + "\n\n" + "\n\n".join(sections) + "\n"
@@ -210,7 +205,16 @@ def page(run: Run) -> str:
         "python -m benchmarks                  # the full run (~4 min on 2 cores), writes this page",
         "python -m benchmarks --quick          # a short smoke run",
         "python -m benchmarks --scenarios S1,S4 --repeats 3 --no-write",
+        "python -m benchmarks.instructions    # instructions per emit under callgrind (~5 min)",
+        "python -m benchmarks.bridge          # the Redis bridge between two processes",
+        "python -m benchmarks.startup         # open_bus start-up with 0, 10, 100 plugins",
         "```",
+        "",
+        (
+            "On a shared machine the timed ratios move from run to run by about the "
+            "spread the tables show; the instruction counts below do not, and are the "
+            "ones to compare two versions of the code with."
+        ),
         "",
     ]
     return "\n".join(lines)

@@ -36,7 +36,6 @@ import time
 import uuid
 from collections.abc import Sequence
 from importlib import metadata
-from pathlib import Path
 
 import attrs
 import trio
@@ -44,8 +43,8 @@ import trio
 import eventbus
 from eventbus.bridges.redis import Codec, RedisBridge, RedisOptions
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-START, END = "<!-- bridge:start -->", "<!-- bridge:end -->"
+from ._marked import PAGE, write_marked
+
 TARGET = 0.7
 VARIANTS = ("floor", "bridge")
 
@@ -152,7 +151,7 @@ def one_sample(variant: str, url: str, total: int, batch: int) -> Sample:
     stream = f"bench:{uuid.uuid4().hex[:12]}"
     command = [sys.executable, "-m", "benchmarks.bridge", "--consumer", variant]
     command += ["--url", url, "--stream", stream, "--events", str(total), "--batch", str(batch)]
-    consumer = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=DOCS.parent.parent)
+    consumer = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=PAGE.parent.parent)
     try:
         assert consumer.stdout is not None
         ready = consumer.stdout.readline().strip()
@@ -265,7 +264,6 @@ def section(
         "pipelines of `--batch` XADDs under load."
     )
     lines = [
-        START,
         "## Redis bridge",
         "",
         "<!-- Written by `python -m benchmarks.bridge`; edit benchmarks/bridge.py. -->",
@@ -284,20 +282,8 @@ def section(
         method,
         "",
         gap,
-        END,
     ]
     return "\n".join(lines) + "\n"
-
-
-def write_section(text: str) -> None:
-    page = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
-    if START in page and END in page:
-        before, _, rest = page.partition(START)
-        _, _, after = rest.partition(END)
-        page = before + text.rstrip("\n") + after
-    else:
-        page = page.rstrip("\n") + "\n\n" + text
-    DOCS.write_text(page, encoding="utf-8")
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -341,8 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(text)
     if not args.no_write:
-        write_section(text)
-        print(f"wrote the Redis bridge section of {DOCS}")
+        write_marked("bridge", text)
+        print(f"wrote the Redis bridge section of {PAGE}")
     return 0
 
 

@@ -205,7 +205,7 @@ def page(run: Run) -> str:
         "python -m benchmarks                  # the full run (~4 min on 2 cores), writes this page",
         "python -m benchmarks --quick          # a short smoke run",
         "python -m benchmarks --scenarios S1,S4 --repeats 3 --no-write",
-        "python -m benchmarks.instructions    # instructions per emit under callgrind (~5 min)",
+        "python -m benchmarks.instructions    # instructions per emit under callgrind (~15 min)",
         "python -m benchmarks.bridge          # the Redis bridge between two processes",
         "python -m benchmarks.startup         # open_bus start-up with 0, 10, 100 plugins",
         "```",

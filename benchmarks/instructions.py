@@ -148,9 +148,9 @@ def section(counts: dict[str, float], rows: Sequence[Variant], argv: Sequence[st
             "over the difference in emits is what one emit costs, start-up left out. "
             "The count does not depend on what else the machine is doing, so these "
             "ratios repeat from run to run where the timed ones above move by the "
-            "spread they show. Instructions are not time: the schedule point's system "
-            "call and cache misses weigh more in seconds, so the default mode's ratios "
-            "in time are a little lower than here."
+            "spread they show. Instructions are not time: a system call, a cache miss "
+            "or a mispredicted branch weighs more in seconds than its instructions, so "
+            "the timed ratios differ somewhat from these."
         ),
         "",
         *table,

@@ -3,6 +3,7 @@
 DESIGN sections 2, 10 and 15.
 """
 
+import collections
 import logging
 import threading
 
@@ -447,3 +448,70 @@ async def test_a_hook_may_emit_a_follow_up_event_while_the_bus_drains(autojump_c
             await bus.emit(Ping(n))
     assert ponged == [0, 1, 2]
     assert bus.closed
+
+
+# -- a backlog is taken BACKLOG events per schedule point --
+
+
+class StepCounter(trio.abc.Instrument):
+    """Counts each task's steps: events handled in one step had no schedule point between."""
+
+    def __init__(self):
+        self.steps = collections.Counter()
+
+    def before_task_step(self, task):
+        self.steps[task] += 1
+
+
+def runs(seen):
+    """Per worker task, how many events it handled in each of its steps."""
+    per_step = collections.Counter((task, step) for _, task, step in seen)
+    return list(per_step.values())
+
+
+async def emit_then_drain(mode, count, concurrency=1):
+    counter = StepCounter()
+    seen = []
+
+    def record(event):
+        task = trio.lowlevel.current_task()
+        seen.append((event.n, task, counter.steps[task]))
+
+    trio.lowlevel.add_instrument(counter)
+    try:
+        async with open_bus(checkpoint=mode) as bus:
+            bus.hook(Ping, concurrency=concurrency)(record)
+            await trio.testing.wait_all_tasks_blocked()  # the workers wait
+            for n in range(count):
+                await bus.emit(Ping(n))
+            while len(seen) < count:
+                await trio.lowlevel.checkpoint()
+    finally:
+        trio.lowlevel.remove_instrument(counter)
+    return seen
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+async def test_a_backlog_is_delivered_in_order_backlog_events_per_schedule_point(concurrency):
+    from eventbus._dispatch import BACKLOG
+
+    # an emitter that does not yield queues everything before the hook runs
+    seen = await emit_then_drain("cancel", 10 * BACKLOG, concurrency)
+    numbers = [n for n, _, _ in seen]
+    if concurrency == 1:
+        assert numbers == list(range(10 * BACKLOG))
+    else:
+        assert sorted(numbers) == list(range(10 * BACKLOG))
+    lengths = runs(seen)
+    assert max(lengths) == BACKLOG  # a schedule point at least every BACKLOG events
+    assert len(lengths) < 10 * BACKLOG / 2  # and not one per event
+
+
+@pytest.mark.parametrize("mode", ["full", "cancel"])
+async def test_a_short_queue_is_delivered_one_event_per_schedule_point(mode):
+    from eventbus._dispatch import BACKLOG
+
+    # cancel: BACKLOG events queued at once, no more; full: every emit yields
+    seen = await emit_then_drain(mode, BACKLOG if mode == "cancel" else 5 * BACKLOG)
+    assert [n for n, _, _ in seen] == list(range(len(seen)))
+    assert max(runs(seen)) == 1

@@ -457,6 +457,16 @@ _WHY_INSTRUMENT = (
 )
 
 
+_WHY_NOISE = (
+    "**Noise**: a ratio is two medians of one run, each moving by about its row's "
+    "`spread` on a shared machine; a miss by less than that spread, or one that "
+    "comes and goes between runs (S5 and S6 run the very code of S1, for "
+    "instance), is the machine, not the bus. The instruction counts at the end "
+    "of the page (`python -m benchmarks.instructions`) repeat exactly from run "
+    "to run."
+)
+
+
 def misses_lines(targets: Sequence[Target]) -> list[str]:
     """The targets this run missed, and why (or that every target was met)."""
     failed = [t for t in targets if t.passed is False]
@@ -477,6 +487,7 @@ def misses_lines(targets: Sequence[Target]) -> list[str]:
         reasons.append(_WHY_INSTRUMENT.format(limit=INSTRUMENT_LIMIT))
     for reason in reasons:
         lines += [reason, ""]
+    lines += [_WHY_NOISE, ""]
     return lines
 
 

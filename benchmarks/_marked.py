@@ -29,3 +29,12 @@ def write_marked(name: str, text: str) -> None:
     else:
         page = page.rstrip("\n") + "\n\n" + marked + "\n"
     PAGE.write_text(page, encoding="utf-8")
+
+
+def publish(name: str, text: str, *, write: bool, what: str) -> None:
+    """Print ``text``; with ``write``, also make it section ``name`` of the page."""
+    print()
+    print(text)
+    if write:
+        write_marked(name, text)
+        print(f"wrote the {what} section of {PAGE}")

@@ -45,7 +45,7 @@ import trio
 import eventbus
 from eventbus.bridges.redis import Codec, RedisBridge, RedisOptions
 
-from ._marked import PAGE, write_marked
+from ._marked import PAGE, publish
 
 TARGET = 0.7
 VARIANTS = ("floor", "bridge", "bridge-cancel")
@@ -341,11 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
     text = section(results, args, redis, argv, (load_start, os.getloadavg()[0]))
-    print()
-    print(text)
-    if not args.no_write:
-        write_marked("bridge", text)
-        print(f"wrote the Redis bridge section of {PAGE}")
+    publish("bridge", text, write=not args.no_write, what="Redis bridge")
     return 0
 
 

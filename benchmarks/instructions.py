@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from . import _report
-from ._marked import PAGE, write_marked
+from ._marked import publish
 from ._scenarios import FLOOR_LIMIT, catalogue
 
 if TYPE_CHECKING:
@@ -203,12 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = future.result()
             counts[result.key] = result.per_emit
             print(f"{result.key:40} {result.per_emit:>10,.0f} instructions/emit", flush=True)
-    text = section(counts, rows, argv)
-    print()
-    print(text)
-    if not args.no_write:
-        write_marked("instructions", text)
-        print(f"wrote the instructions section of {PAGE}")
+    publish(
+        "instructions", section(counts, rows, argv), write=not args.no_write, what="instructions"
+    )
     return 0
 
 

@@ -515,3 +515,41 @@ async def test_a_short_queue_is_delivered_one_event_per_schedule_point(mode):
     seen = await emit_then_drain(mode, BACKLOG if mode == "cancel" else 5 * BACKLOG)
     assert [n for n, _, _ in seen] == list(range(len(seen)))
     assert max(runs(seen)) == 1
+
+
+@pytest.mark.parametrize("handler_kind", ["async", "sync"])
+async def test_a_backlog_past_drain_timeout_is_counted_as_lost(autojump_clock, handler_kind):
+    from eventbus._dispatch import BACKLOG
+
+    total = 10 * BACKLOG
+    seen = []
+    async with open_bus(drain_timeout=2.5, checkpoint="cancel") as bus:
+        if handler_kind == "async":
+
+            async def hook(event):
+                await trio.sleep(0.1)
+                seen.append(event.n)
+
+        else:
+
+            def hook(event):
+                seen.append(event.n)
+
+        bus.hook(Ping)(hook)
+        # the emitter does not yield: the whole backlog is left to the close
+        for n in range(total):
+            await bus.emit(Ping(n))
+        start = trio.current_time()
+
+    stats = {r.handler: r for r in bus.stats()}
+    record = stats[hook.__qualname__]
+    if handler_kind == "async":
+        # 0.1 s per event: about 25 delivered in the 2.5 s, the rest lost
+        assert trio.current_time() - start == pytest.approx(2.5)
+        assert seen == list(range(len(seen)))
+        assert 20 <= len(seen) <= 26
+        assert len(seen) + record.lost in (total, total - 1)  # one may be cut mid-call
+    else:
+        # a sync hook goes through its whole backlog: nothing lost
+        assert seen == list(range(total))
+        assert record.lost == 0

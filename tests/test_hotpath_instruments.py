@@ -9,6 +9,7 @@ import attrs
 import pytest
 import trio
 import trio.testing
+from recorder import Recorder
 
 import eventbus
 
@@ -34,30 +35,6 @@ def open_bus(**options):
 @attrs.frozen
 class Tick(eventbus.Event):
     n: int = 0
-
-
-class Recorder:
-    """Records every call as (method, handler or bus, event)."""
-
-    def __init__(self):
-        self.calls = []
-
-    def emit_started(self, bus, event):
-        self.calls.append(("emit_started", bus, event))
-
-    def emit_finished(self, bus, event, error):
-        self.calls.append(("emit_finished", bus, event, error))
-
-    def handler_started(self, subscription, event):
-        self.calls.append(("handler_started", subscription.handler, event))
-
-    def handler_finished(self, subscription, event, seconds):
-        assert isinstance(seconds, float)
-        assert seconds >= 0
-        self.calls.append(("handler_finished", subscription.handler, event))
-
-    def handler_failed(self, subscription, event, error):
-        self.calls.append(("handler_failed", subscription.handler, event, error))
 
 
 def bump(event):

@@ -10,6 +10,7 @@ import attrs
 import pytest
 import trio
 import trio.testing
+from recorder import Recorder
 
 import eventbus
 
@@ -228,33 +229,6 @@ async def test_cancelled_subscription_leaves_stats():
 
 
 # -- instruments ---------------------------------------------------------------------------
-
-
-class Recorder(eventbus.Instrument):
-    def __init__(self):
-        self.calls = []
-
-    def emit_started(self, bus, event):
-        self.calls.append(("emit_started", bus, event))
-
-    def emit_finished(self, bus, event, error):
-        self.calls.append(("emit_finished", bus, event, error))
-
-    def handler_started(self, subscription, event):
-        self.calls.append(("handler_started", subscription.handler, event))
-
-    def handler_finished(self, subscription, event, seconds):
-        assert seconds >= 0
-        self.calls.append(("handler_finished", subscription.handler, event))
-
-    def handler_failed(self, subscription, event, error):
-        self.calls.append(("handler_failed", subscription.handler, event, error))
-
-    def hook_dropped(self, subscription, event):
-        self.calls.append(("hook_dropped", subscription.handler, event))
-
-    def names(self):
-        return [call[0] for call in self.calls]
 
 
 async def test_instruments_see_emits_and_handlers():

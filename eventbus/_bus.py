@@ -576,11 +576,7 @@ class Bus:
         if self._fast:
             task = current_task()
             if self._owner is None or task is self._owner:
-                try:
-                    plan = self._plans[type(event)]
-                except KeyError:
-                    plan = self._plan_for(event)
-                return plan.unscheduled().run(event, task)
+                return self._plan(event).unscheduled().run(event, task)
         return self.emit(event)
 
     def _plan(self, event: object) -> Plan:

@@ -47,8 +47,6 @@ _SAMPLE_MASK: Final = SAMPLE_EVERY - 1
 #: A hook worker takes a backlog of more than BACKLOG queued events up to
 #: BACKLOG per schedule point (see hook_worker).
 BACKLOG: Final = 16
-#: No event received yet (hook_worker).
-_NOT_YET: Final = object()
 
 #: What the timed emits without instruments observe: nobody.
 _NOBODY: Final = Instruments()
@@ -650,26 +648,23 @@ async def hook_worker(
         async with receive:
             in_row = 0
             while True:
-                # A backlog (more than BACKLOG events queued) is taken
+                # A backlog (more than BACKLOG events pending) is taken
                 # BACKLOG at a time, with no schedule point between them: that
                 # work is waiting already, and a task switch per event would
                 # only add to it. Otherwise each event is a receive of its
                 # own, which is a schedule point.
-                event: Any = _NOT_YET
-                if in_row < BACKLOG and sub.pending > BACKLOG:
-                    try:
+                try:
+                    if in_row < BACKLOG and sub.pending > BACKLOG:
                         event = receive.receive_nowait()
-                    except trio.WouldBlock:
-                        pass  # the backlog is other workers' (concurrency > 1)
-                    except trio.EndOfChannel:
-                        break
-                    in_row += 1
-                if event is _NOT_YET:
-                    try:
+                        in_row += 1
+                    else:
                         event = await receive.receive()
-                    except trio.EndOfChannel:
-                        break
-                    in_row = 1
+                        in_row = 1
+                except trio.WouldBlock:
+                    in_row = BACKLOG  # the backlog is other workers' (concurrency > 1)
+                    continue
+                except trio.EndOfChannel:
+                    break
                 instr = tree.instruments
                 timed = instr is not None or sub.calls & _SAMPLE_MASK == 0
                 if instr is not None:
